@@ -1,0 +1,55 @@
+"""The engine's error hierarchy.
+
+Every refusal the engine makes is a :class:`PortfolioError` whose message is written for the
+trader ("Cannot close 2 BTC: only 1.5 is open"), never a bare ``ValueError``. A call that
+raises changes nothing.
+"""
+
+from __future__ import annotations
+
+
+class PortfolioError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class InvalidOrderError(PortfolioError, ValueError):
+    """An order or input value is malformed: NaN, zero size, bad symbol, closing too much."""
+
+
+class UnknownPositionError(PortfolioError, KeyError):
+    """No position with the given id exists."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "unknown position"
+
+
+class TradingHaltedError(PortfolioError):
+    """The portfolio is paused, reducing-only or liquidated and refuses the action."""
+
+
+class RiskLimitError(PortfolioError):
+    """A risk limit refused the trade. ``action`` and ``reason`` come from the risk check."""
+
+    def __init__(self, message: str, *, limit: str | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class ComponentUnavailableError(PortfolioError):
+    """The requested capability needs a component this engine was built without."""
+
+
+class LedgerIntegrityError(PortfolioError):
+    """The fill journal and the derived state disagree (replay mismatch, corrupt record)."""
+
+
+class StoreError(PortfolioError):
+    """The database cannot be opened, read or written. The message names the file."""
+
+
+class ExecutionError(PortfolioError):
+    """The trade executor could not fill an order."""
+
+
+class ConfigError(PortfolioError, ValueError):
+    """A configuration value (target allocation, limit, interval) is out of range."""
