@@ -22,6 +22,11 @@ Number = int | float | str | Decimal
 #: exchange-precision numbers exact; only the pro-rata cost split of a partial close rounds.
 LEDGER_CONTEXT = Context(prec=60)
 
+#: Pro-rata splits (the cost basis of a partial close, a fee shared by lots) are rounded to
+#: this fixed quantum, so the remainder they leave is exact within LEDGER_CONTEXT: 1e-30 of a
+#: dollar is far below any exchange's precision.
+SPLIT_QUANTUM = Decimal("1e-30")
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
@@ -31,6 +36,11 @@ _SYMBOL_RE = re.compile(r"^([A-Z0-9]{1,20})/([A-Z0-9]{1,20})$")
 def ledger_math() -> localcontext:
     """``with ledger_math(): ...`` — run Decimal arithmetic in :data:`LEDGER_CONTEXT`."""
     return localcontext(LEDGER_CONTEXT)
+
+
+def pro_rata(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """``total * part / whole`` rounded to :data:`SPLIT_QUANTUM` (call inside ``ledger_math``)."""
+    return (total * part / whole).quantize(SPLIT_QUANTUM)
 
 
 def to_decimal(value: Number, name: str = "value") -> Decimal:

@@ -59,15 +59,26 @@ class Bench:
         return result
 
     def record_samples(
-        self, name: str, samples_s: np.ndarray, *, baseline_s: np.ndarray | None = None,
-        target: str = "", notes: str = "",
+        self,
+        name: str,
+        samples_s: np.ndarray,
+        *,
+        baseline_s: np.ndarray | None = None,
+        target: str = "",
+        notes: str = "",
     ) -> BenchResult:
         """Latency samples in seconds → p50/p99 in milliseconds; baseline compares medians."""
         p50 = float(np.percentile(samples_s, 50) * 1e3)
         baseline = None if baseline_s is None else float(np.percentile(baseline_s, 50) * 1e3)
         return self.record(
-            name, "ms", p50=p50, p99=float(np.percentile(samples_s, 99) * 1e3), value=p50,
-            baseline=baseline, target=target, notes=notes,
+            name,
+            "ms",
+            p50=p50,
+            p99=float(np.percentile(samples_s, 99) * 1e3),
+            value=p50,
+            baseline=baseline,
+            target=target,
+            notes=notes,
         )
 
 

@@ -1,0 +1,607 @@
+"""PortfolioManager: the engine's one public facade.
+
+Every mutation (open, add, close, deposit, retag, status change, liquidation) runs under one
+``asyncio.Lock``: it is validated, checked by every registered pre-trade check (the risk
+manager registers one), persisted through the journal, and only then applied in memory and
+announced. Reads return immutable snapshots. Events fire after the lock is released, so a
+handler may call back into the manager.
+
+The GUI and headless scripts use exactly this API; see ``spec/portfolio-system.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from types import TracebackType
+from typing import Any
+
+from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocations
+from .errors import (
+    ComponentUnavailableError,
+    PortfolioError,
+    TradingHaltedError,
+)
+from .events import Callback, Event, EventBus
+from .journal import Journal, MemoryJournal
+from .position_tracker import LedgerEffect, PositionTracker
+from .records import CashMovement, Fill, Position, PositionType
+from .values import ZERO, Number, fmt, ledger_math, positive, utc_now
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "LiquidationResult",
+    "PortfolioConfig",
+    "PortfolioManager",
+    "PortfolioStatus",
+    "PortfolioStrategy",
+    "PriceBatch",
+    "TradeResult",
+]
+
+#: A pre-trade check sees the prepared effect under the ledger lock and raises to refuse it.
+PreTradeCheck = Callable[[LedgerEffect], Awaitable[None]]
+
+
+class PortfolioStatus(Enum):
+    """Trading state of the portfolio."""
+
+    ACTIVE = "active"  # everything allowed
+    REDUCING = "reducing"  # only trades that reduce exposure
+    PAUSED = "paused"  # no new exposure, no automated trading; closing stays possible
+    LIQUIDATING = "liquidating"  # liquidation in progress
+    LIQUIDATED = "liquidated"  # flat after a liquidation; resume to trade again
+
+    @property
+    def allows_new_exposure(self) -> bool:
+        return self is PortfolioStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class TradeResult:
+    """The outcome of a close: the fill booked and the position after it. Always truthy."""
+
+    position: Position
+    fill: Fill
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        return self.fill.realized_pnl or ZERO
+
+    def __bool__(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBatch:
+    """One coalesced batch of prices as the engine accepted it."""
+
+    prices: Mapping[str, Decimal]
+    timestamp: datetime
+    equity: Decimal
+    total_unrealized_pnl: Decimal
+
+
+@dataclass(frozen=True)
+class LiquidationResult:
+    """What a liquidation closed, at which prices, and what it could not close."""
+
+    closed: tuple[TradeResult, ...] = ()
+    failed: tuple[tuple[str, str, str], ...] = ()  # (position id, symbol, reason)
+    started_at: datetime = field(default_factory=utc_now)
+    finished_at: datetime = field(default_factory=utc_now)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+    @property
+    def realized_pnl(self) -> Decimal:
+        with ledger_math():
+            return sum((trade.realized_pnl for trade in self.closed), ZERO)
+
+    def __bool__(self) -> bool:
+        return self.success
+
+
+class PortfolioManager:
+    """Positions, cash, status and configuration of one portfolio, behind one lock."""
+
+    def __init__(
+        self,
+        config: PortfolioConfig | None = None,
+        *,
+        journal: Journal | None = None,
+        balance_manager: Any = None,
+        trade_executor: Any = None,
+    ) -> None:
+        self.config = config or PortfolioConfig()
+        self.position_tracker = PositionTracker(
+            self.config.quote_currency, fill_history_limit=self.config.fill_history_limit
+        )
+        self.events = EventBus()
+        self.balance_manager = balance_manager
+        self.trade_executor = trade_executor
+        # Components attach themselves as their modules land.
+        self.risk_manager: Any = None
+        self.rebalancer: Any = None
+        self.analytics: Any = None
+        self._journal: Journal = journal or MemoryJournal()
+        self._pre_trade_checks: list[PreTradeCheck] = []
+        self._lock = asyncio.Lock()
+        self._init_lock = asyncio.Lock()
+        self._status = PortfolioStatus.ACTIVE
+        self._status_reason = ""
+        self._initialized = False
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------ lifecycle
+    async def __aenter__(self) -> PortfolioManager:
+        await self.initialize()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.shutdown()
+
+    @property
+    def initialized(self) -> bool:
+        return self._initialized
+
+    async def initialize(self) -> None:
+        """Restore the journal (or start a new ledger with the initial capital)."""
+        async with self._init_lock:
+            if self._initialized:
+                return
+            if self._closed:
+                raise PortfolioError("This portfolio manager was shut down; create a new one")
+            restored = await self._journal.load()
+            if restored is not None and restored.entries:
+                if restored.config:
+                    self.config = PortfolioConfig.from_dict(
+                        {**self.config.to_dict(), **restored.config}
+                    ).with_changes(
+                        risk_limits=self.config.risk_limits,
+                        rebalance_config=self.config.rebalance_config,
+                    )
+                self.position_tracker.replay(restored.entries)
+                if restored.status:
+                    self._status = PortfolioStatus(restored.status)
+                    self._status_reason = restored.status_reason
+            else:
+                await self._journal.save_config(self.config.to_dict())
+                if self.config.initial_capital > 0:
+                    effect = self.position_tracker.prepare_cash(
+                        self.config.initial_capital, note="initial capital"
+                    )
+                    await self._commit(effect)
+            self._initialized = True
+            if self.config.performance_update_interval_s > 0:
+                self._spawn(self._performance_loop(), name="performance-updates")
+            log.info(
+                "portfolio ready: equity %s %s, %d open positions, status %s",
+                fmt(self.position_tracker.equity(), 2),
+                self.config.quote_currency,
+                len(self.position_tracker.get_all_open_positions()),
+                self._status.value,
+            )
+
+    async def shutdown(self) -> None:
+        """Stop background work, let pending event handlers finish, close the journal."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in tuple(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.events.drain()
+        await self._journal.close()
+        self._initialized = False
+
+    def _spawn(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _ready(self) -> None:
+        if self._closed:
+            raise PortfolioError("This portfolio manager was shut down; create a new one")
+        if not self._initialized:
+            await self.initialize()
+
+    async def _performance_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.performance_update_interval_s)
+            if self.events.has_handlers(Event.PERFORMANCE_UPDATE):
+                self.events.emit(Event.PERFORMANCE_UPDATE, await self.get_portfolio_summary())
+
+    # ------------------------------------------------------------ extension
+    def register_callback(self, name: str | Event, callback: Callback) -> None:
+        """Call ``callback(payload)`` on event ``name`` (sync or async; failures are logged)."""
+        self.events.register(name, callback)
+
+    def unregister_callback(self, name: str | Event, callback: Callback) -> bool:
+        return self.events.unregister(name, callback)
+
+    def add_pre_trade_check(self, check: PreTradeCheck) -> None:
+        """Run ``check(effect)`` under the ledger lock before every fill is booked."""
+        self._pre_trade_checks.append(check)
+
+    # ------------------------------------------------------------ internals
+    async def _commit(self, effect: LedgerEffect) -> Position | None:
+        """Persist, then apply. Must be called with the lock held (or during start-up)."""
+        await self._journal.append(effect)
+        return self.position_tracker.commit(effect)
+
+    async def _check_and_commit(self, effect: LedgerEffect) -> Position:
+        for check in self._pre_trade_checks:
+            await check(effect)
+        position = await self._commit(effect)
+        assert position is not None
+        return position
+
+    def _announce(self, effect: LedgerEffect) -> None:
+        entry = effect.entry
+        if isinstance(entry, CashMovement):
+            self.events.emit(Event.CASH_MOVED, entry)
+            return
+        position = effect.position
+        if isinstance(entry, Fill):
+            self.events.emit(Event.FILL_BOOKED, entry)
+        if position is None:
+            return
+        position = self.position_tracker.get_position(position.position_id)
+        if effect.previous is None:
+            self.events.emit(Event.POSITION_OPENED, position)
+        elif not position.is_open and isinstance(entry, Fill):
+            self.events.emit(Event.POSITION_CLOSED, position)
+        else:
+            self.events.emit(Event.POSITION_UPDATED, position)
+
+    def _require_new_exposure_allowed(self, action: str) -> None:
+        if not self._status.allows_new_exposure:
+            reason = f" ({self._status_reason})" if self._status_reason else ""
+            raise TradingHaltedError(
+                f"Cannot {action}: the portfolio is {self._status.value}{reason}. "
+                f"Resume it first; closing positions is still possible."
+            )
+
+    def _require_not_liquidating(self, action: str) -> None:
+        if self._status is PortfolioStatus.LIQUIDATING:
+            raise TradingHaltedError(f"Cannot {action}: a liquidation is in progress")
+
+    # --------------------------------------------------------------- trading
+    async def create_position(
+        self,
+        symbol: str,
+        position_type: PositionType | str,
+        size: Number,
+        entry_price: Number,
+        strategy: str | None = None,
+        tags: Iterable[str] | str | None = None,
+        fee: Number = 0,
+        *,
+        fee_currency: str | None = None,
+        timestamp: datetime | None = None,
+        client_id: str | None = None,
+    ) -> Position:
+        """Book a new position filled at exactly ``entry_price``; returns it."""
+        await self._ready()
+        async with self._lock:
+            booked = self.position_tracker.booked(client_id)
+            if booked is not None:
+                log.info("client id %s already booked as fill %s", client_id, booked.fill_id)
+                return self.position_tracker.get_position(booked.position_id)
+            self._require_new_exposure_allowed(f"open a {symbol} position")
+            effect = self.position_tracker.prepare_open(
+                symbol,
+                position_type,
+                size,
+                entry_price,
+                fee=fee,
+                fee_currency=fee_currency,
+                strategy=strategy,
+                tags=tags,
+                timestamp=timestamp,
+                client_id=client_id,
+            )
+            position = await self._check_and_commit(effect)
+        self._announce(effect)
+        return position
+
+    async def add_to_position(
+        self,
+        position_id: str,
+        size: Number,
+        price: Number,
+        fee: Number = 0,
+        *,
+        fee_currency: str | None = None,
+        timestamp: datetime | None = None,
+        client_id: str | None = None,
+    ) -> Position:
+        """Scale into an open position at ``price`` (its average cost moves)."""
+        await self._ready()
+        async with self._lock:
+            booked = self.position_tracker.booked(client_id)
+            if booked is not None:
+                return self.position_tracker.get_position(booked.position_id)
+            self._require_new_exposure_allowed("add to a position")
+            effect = self.position_tracker.prepare_add(
+                position_id,
+                size,
+                price,
+                fee=fee,
+                fee_currency=fee_currency,
+                timestamp=timestamp,
+                client_id=client_id,
+            )
+            position = await self._check_and_commit(effect)
+        self._announce(effect)
+        return position
+
+    async def close_position(
+        self,
+        position_id: str,
+        price: Number,
+        size: Number | None = None,
+        fee: Number = 0,
+        *,
+        fee_currency: str | None = None,
+        timestamp: datetime | None = None,
+        client_id: str | None = None,
+    ) -> TradeResult:
+        """Close all (or ``size``) of a position at exactly ``price``.
+
+        Closing reduces risk, so it is allowed while paused or reducing-only; only a running
+        liquidation refuses it.
+        """
+        await self._ready()
+        async with self._lock:
+            booked = self.position_tracker.booked(client_id)
+            if booked is not None:
+                return TradeResult(self.position_tracker.get_position(booked.position_id), booked)
+            self._require_not_liquidating("close a position")
+            effect = self.position_tracker.prepare_reduce(
+                position_id,
+                price,
+                size,
+                fee=fee,
+                fee_currency=fee_currency,
+                timestamp=timestamp,
+                client_id=client_id,
+            )
+            position = await self._check_and_commit(effect)
+        self._announce(effect)
+        assert effect.fill is not None
+        return TradeResult(position, effect.fill)
+
+    async def set_position_tags(
+        self, position_id: str, tags: Iterable[str] | str | None
+    ) -> Position:
+        """Replace a position's tags (journaled, so they survive a restart)."""
+        await self._ready()
+        async with self._lock:
+            effect = self.position_tracker.prepare_retag(position_id, tags)
+            position = await self._commit(effect)
+        assert position is not None
+        self.events.emit(Event.POSITION_UPDATED, position)
+        return position
+
+    async def deposit(self, amount: Number, note: str = "deposit") -> Decimal:
+        """Add cash; deposits are not performance (returns are time-weighted)."""
+        return await self._move_cash(positive(amount, "deposit"), note)
+
+    async def withdraw(self, amount: Number, note: str = "withdrawal") -> Decimal:
+        """Take cash out; refused when it exceeds the cash balance."""
+        return await self._move_cash(-positive(amount, "withdrawal"), note)
+
+    async def _move_cash(self, amount: Decimal, note: str) -> Decimal:
+        await self._ready()
+        async with self._lock:
+            self._require_not_liquidating("move cash")
+            effect = self.position_tracker.prepare_cash(amount, note=note)
+            await self._commit(effect)
+        self._announce(effect)
+        return self.position_tracker.cash
+
+    # ---------------------------------------------------------------- prices
+    async def update_prices(
+        self, prices: Mapping[str, Number], timestamp: datetime | None = None
+    ) -> PriceBatch:
+        """Mark many symbols at once; P&L and ``price_update`` are computed once per batch."""
+        await self._ready()
+        accepted = self.position_tracker.update_prices(prices, timestamp)
+        summary = self.position_tracker.get_portfolio_summary()
+        batch = PriceBatch(
+            prices=accepted,
+            timestamp=timestamp or utc_now(),
+            equity=summary["equity"],
+            total_unrealized_pnl=summary["total_unrealized_pnl"],
+        )
+        self.events.emit(Event.PRICE_UPDATE, batch)
+        return batch
+
+    async def update_position_price(self, symbol: str, price: Number) -> list[Position]:
+        """Mark one symbol; returns its open positions at the new price."""
+        batch = await self.update_prices({symbol: price})
+        return self.position_tracker.get_all_open_positions(next(iter(batch.prices)))
+
+    # ---------------------------------------------------------------- status
+    @property
+    def status(self) -> PortfolioStatus:
+        return self._status
+
+    @property
+    def status_reason(self) -> str:
+        return self._status_reason
+
+    async def _set_status(self, status: PortfolioStatus, reason: str) -> bool:
+        """Change and persist the status. Call with the lock held."""
+        if status is self._status and reason == self._status_reason:
+            return False
+        await self._journal.save_status(status.value, reason)
+        self._status = status
+        self._status_reason = reason
+        log.warning("portfolio status: %s%s", status.value, f" ({reason})" if reason else "")
+        return True
+
+    async def pause_portfolio(self, reason: str = "paused by the trader") -> bool:
+        """Stop new exposure and automated trading. Returns False if already paused."""
+        await self._ready()
+        async with self._lock:
+            if self._status is PortfolioStatus.PAUSED:
+                return False
+            self._require_not_liquidating("pause")
+            await self._set_status(PortfolioStatus.PAUSED, reason)
+        self.events.emit(Event.STATUS_CHANGED, self._status)
+        self.events.emit(Event.PORTFOLIO_PAUSED, reason)
+        return True
+
+    async def resume_portfolio(self) -> bool:
+        """Return to ACTIVE from paused, reducing-only or liquidated."""
+        await self._ready()
+        async with self._lock:
+            if self._status is PortfolioStatus.ACTIVE:
+                return False
+            self._require_not_liquidating("resume")
+            await self._set_status(PortfolioStatus.ACTIVE, "")
+        self.events.emit(Event.STATUS_CHANGED, self._status)
+        self.events.emit(Event.PORTFOLIO_RESUMED, None)
+        return True
+
+    async def liquidate_portfolio(self) -> LiquidationResult:
+        """Close every open position at its last price; the portfolio ends LIQUIDATED.
+
+        Each close is its own committed transaction: a failure on one position is reported
+        in the result and never stops the others.
+        """
+        await self._ready()
+        started = utc_now()
+        closed: list[TradeResult] = []
+        failed: list[tuple[str, str, str]] = []
+        effects: list[LedgerEffect] = []
+        async with self._lock:
+            if self._status is PortfolioStatus.LIQUIDATING:
+                raise TradingHaltedError("A liquidation is already in progress")
+            await self._set_status(PortfolioStatus.LIQUIDATING, "liquidation requested")
+            self.events.emit(Event.STATUS_CHANGED, self._status)
+            try:
+                for position in self.position_tracker.get_all_open_positions():
+                    try:
+                        effect = self.position_tracker.prepare_reduce(
+                            position.position_id, position.current_price
+                        )
+                        after = await self._commit(effect)
+                    except Exception as exc:  # one failure must not stop the rest
+                        log.exception("could not liquidate %s", position.position_id)
+                        failed.append((position.position_id, position.symbol, str(exc)))
+                        continue
+                    assert after is not None and effect.fill is not None
+                    effects.append(effect)
+                    closed.append(TradeResult(after, effect.fill))
+            finally:
+                reason = (
+                    "all positions closed"
+                    if not failed
+                    else f"{len(failed)} position(s) could not be closed"
+                )
+                await self._set_status(PortfolioStatus.LIQUIDATED, reason)
+        for effect in effects:
+            self._announce(effect)
+        result = LiquidationResult(tuple(closed), tuple(failed), started, utc_now())
+        self.events.emit(Event.STATUS_CHANGED, self._status)
+        self.events.emit(Event.LIQUIDATION_COMPLETED, result)
+        return result
+
+    # ---------------------------------------------------------- configuration
+    async def set_target_allocations(self, targets: Mapping[str, Number]) -> bool:
+        """Replace the target weights (0..1 each, summing to at most 1; the rest is cash)."""
+        await self._ready()
+        async with self._lock:
+            clean = validate_target_allocations(targets, self.config.quote_currency)
+            config = self.config.with_changes(target_allocations=clean)
+            await self._journal.save_config(config.to_dict())
+            self.config = config
+        self.events.emit(Event.CONFIG_CHANGED, self.config)
+        return True
+
+    async def update_config(self, **changes: Any) -> PortfolioConfig:
+        """Apply validated configuration changes immediately and persist them."""
+        await self._ready()
+        async with self._lock:
+            config = self.config.with_changes(**changes)
+            await self._journal.save_config(config.to_dict())
+            self.config = config
+        self.events.emit(Event.CONFIG_CHANGED, self.config)
+        return config
+
+    # ----------------------------------------------------------------- reads
+    def get_position(self, position_id: str) -> Position:
+        return self.position_tracker.get_position(position_id)
+
+    def get_open_positions(self) -> list[Position]:
+        return self.position_tracker.get_all_open_positions()
+
+    async def get_portfolio_summary(self) -> dict[str, Any]:
+        """The live summary. Money values are Decimals in the quote currency."""
+        await self._ready()
+        positions = self.position_tracker.get_portfolio_summary()
+        equity = positions["equity"]
+        net_deposits = positions["net_deposits"]
+        with ledger_math():
+            profit = equity - net_deposits
+            allocations = (
+                {sym: row["market_value"] / equity for sym, row in positions["by_symbol"].items()}
+                if equity > 0
+                else {}
+            )
+            return {
+                "total_value": equity,
+                "cash": positions["cash"],
+                "status": self._status.value,
+                "status_reason": self._status_reason,
+                "quote_currency": self.config.quote_currency,
+                "initial_capital": self.config.initial_capital,
+                "net_deposits": net_deposits,
+                "total_pnl": profit,
+                "total_return_pct": profit / net_deposits * 100 if net_deposits > 0 else None,
+                "allocations": allocations,
+                "target_allocations": dict(self.config.target_allocations),
+                "positions": {key: value for key, value in positions.items() if key != "cash"},
+                "timestamp": utc_now(),
+            }
+
+    # ---------------------------------------------- capabilities of later components
+    async def get_risk_report(self) -> dict[str, Any]:
+        if self.risk_manager is None:
+            raise ComponentUnavailableError(
+                "Risk reports need the risk manager, which is not attached to this portfolio"
+            )
+        return await self.risk_manager.get_risk_report()
+
+    async def get_performance_report(self) -> dict[str, Any]:
+        if self.analytics is None:
+            raise ComponentUnavailableError(
+                "Performance reports need the analytics component, which is not attached"
+            )
+        return await self.analytics.generate_performance_report()
+
+    async def rebalance_portfolio(self, strategy: Any = None) -> Any:
+        if self.rebalancer is None:
+            raise ComponentUnavailableError(
+                "Rebalancing needs the rebalancer, which is not attached to this portfolio"
+            )
+        return await self.rebalancer.rebalance(strategy)
