@@ -63,6 +63,14 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def _private_default_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Each test gets its own default data dir: nothing leaks between tests."""
+    path = tmp_path_factory.mktemp("default-data-dir")
+    monkeypatch.setenv("PORTFOLIO_DESK_DATA_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def prices_dir() -> Path:
     """The shared real price files; tests that need them skip with a reason when absent."""

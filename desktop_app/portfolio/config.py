@@ -117,6 +117,8 @@ class PortfolioConfig:
     risk_limits: Any = None
     #: ``desktop_app.portfolio.rebalancer.RebalanceConfig``.
     rebalance_config: Any = None
+    #: A demo portfolio (sample positions on simulated prices); the app labels it DEMO.
+    demo: bool = False
     #: Seconds between ``performance_update`` events (0 turns them off).
     performance_update_interval_s: float = 5.0
     #: Fills kept in memory; the full journal stays in the store.
