@@ -14,9 +14,9 @@ When a result is None:
 
 * fewer than 2 returns left after dropping missing periods (empty included): every scalar
   metric over returns;
-* zero variance (all returns equal): ``sharpe_ratio``; ``beta``, ``alpha`` when the
-  benchmark is constant; ``correlation`` when either series is; ``information_ratio`` when
-  ``r - b`` is constant;
+* zero variance (all returns equal, up to rounding noise of 1e-12 of their size):
+  ``sharpe_ratio``; ``beta`` and ``alpha`` when the benchmark is constant; ``correlation``
+  when either series is; ``information_ratio`` when ``r - b`` is constant;
 * no losing period: ``sortino_ratio``, ``omega_ratio`` and ``calmar_ratio`` (no drawdown);
 * no benchmark up (down) period: ``up_capture`` (``down_capture``);
 * a result that is not a finite number (``cagr`` after losing more than everything,

@@ -21,6 +21,10 @@ from .metrics_input import SeriesLike, clean_pair, clean_returns
 
 #: Fewer returns than this and no statistic over them is meaningful.
 MIN_PERIODS = 2
+#: A series whose range is within this fraction of its magnitude counts as constant: such a
+#: spread is floating-point noise (``0.03 - 0.02`` is not exactly ``0.02 - 0.01``), and
+#: dividing by it would print a Sharpe ratio of 1e17. No real price moves that little.
+CONSTANT_TOLERANCE = 1e-12
 
 
 class ReturnSeries:
@@ -29,9 +33,10 @@ class ReturnSeries:
     ``x`` must already be clean (finite, 1-D): see :func:`series`.
     """
 
-    def __init__(self, x: np.ndarray) -> None:
+    def __init__(self, x: np.ndarray, magnitude: float = 0.0) -> None:
         self.x = x
         self.n = int(x.size)
+        self._magnitude = magnitude  # of the inputs x was computed from, if larger
         self._quantiles: dict[float, float] = {}
 
     @cached_property
@@ -59,10 +64,15 @@ class ReturnSeries:
     def high(self) -> float:
         return float(self.x.max())
 
-    @property
+    @cached_property
     def is_constant(self) -> bool:
-        """Zero variance, tested exactly (a computed std can be 1e-18 instead of 0)."""
-        return self.low == self.high
+        """Zero variance: the range is 0, or rounding noise (see :data:`CONSTANT_TOLERANCE`).
+
+        Tested on the range, not on the computed std, which is 4e-18 for ten returns of
+        0.001 because their computed mean is not exactly 0.001.
+        """
+        magnitude = max(abs(self.low), abs(self.high), self._magnitude)
+        return self.high - self.low <= CONSTANT_TOLERANCE * magnitude
 
     @cached_property
     def negative_part(self) -> np.ndarray:
@@ -103,8 +113,9 @@ class ReturnPair:
 
     @cached_property
     def active(self) -> ReturnSeries:
-        """The active returns ``r - b``."""
-        return ReturnSeries(self.r.x - self.b.x)
+        """The active returns ``r - b`` (constant when equal up to the inputs' rounding)."""
+        magnitude = max(abs(self.r.low), abs(self.r.high), abs(self.b.low), abs(self.b.high))
+        return ReturnSeries(self.r.x - self.b.x, magnitude)
 
 
 def series(r: SeriesLike) -> ReturnSeries | None:
@@ -143,7 +154,7 @@ def cagr(s: ReturnSeries, periods: float) -> float | None:
 
 
 def volatility(s: ReturnSeries, periods: float) -> float:
-    return s.std * math.sqrt(periods)
+    return 0.0 if s.is_constant else s.std * math.sqrt(periods)
 
 
 def sharpe(s: ReturnSeries, risk_free: float, periods: float) -> float | None:
@@ -199,7 +210,7 @@ def alpha(p: ReturnPair, periods: float) -> float | None:
 
 
 def tracking_error(p: ReturnPair, periods: float) -> float:
-    return p.active.std * math.sqrt(periods)
+    return volatility(p.active, periods)
 
 
 def information_ratio(p: ReturnPair, periods: float) -> float | None:
