@@ -187,7 +187,7 @@ def xirr(cashflows: SeriesLike, dates: SeriesLike) -> float | None:
         return None
 
     with np.errstate(all="ignore"):
-        grid = np.linspace(-60.0, 60.0, 2_401)
+        grid = 0.05 * np.arange(-1_200, 1_201)  # u from -60 to 60, with u = 0 exactly
         exponents = -np.outer(grid, years)
         npv = np.exp(exponents - exponents.max(axis=1, keepdims=True)) @ amounts
         sign = np.sign(npv)
