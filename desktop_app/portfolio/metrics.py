@@ -400,6 +400,7 @@ def performance_summary(
     if x.size < k.MIN_PERIODS:
         return summary
     s = k.ReturnSeries(x)
+    s.prefetch_quantiles((1.0 - 0.95, 1.0 - 0.99))
     details = k.drawdown_details(s)
     values = {
         "total_return": k.total_return(s),

@@ -93,10 +93,21 @@ class ReturnSeries:
         return self.wealth / np.maximum.accumulate(self.wealth) - 1.0
 
     def quantile(self, probability: float) -> float:
-        """``quantile(r, p)`` with numpy's default linear interpolation (one partition)."""
+        """``quantile(r, p)`` with numpy's default linear interpolation."""
         if probability not in self._quantiles:
-            self._quantiles[probability] = float(np.quantile(self.x, probability))
+            self.prefetch_quantiles((probability,))
         return self._quantiles[probability]
+
+    def prefetch_quantiles(self, probabilities: tuple[float, ...]) -> None:
+        """Compute several quantiles with one partition of the returns.
+
+        Each is the same order statistics and the same interpolation as a single
+        ``np.quantile`` call, so prefetching changes the speed, not the values.
+        """
+        missing = [p for p in probabilities if p not in self._quantiles]
+        if missing:
+            values = np.quantile(self.x, missing)
+            self._quantiles.update(zip(missing, values.tolist(), strict=True))
 
 
 class ReturnPair:
@@ -227,10 +238,11 @@ def correlation(p: ReturnPair) -> float | None:
 
 
 def capture(p: ReturnPair, benchmark_up: bool) -> float | None:
-    periods = p.b.x > 0.0 if benchmark_up else p.b.x < 0.0
+    """``mean(r[up]) / mean(b[up])``: the counts cancel, leaving ``sum(r[up]) / sum(b[up])``."""
+    periods = (p.b.x > 0.0 if benchmark_up else p.b.x < 0.0).astype(np.float64)
     if not periods.any():
         return None
-    return _divide(float(p.r.x[periods].mean()), float(p.b.x[periods].mean()))
+    return _divide(float(p.r.x @ periods), float(p.b.x @ periods))
 
 
 @dataclass(frozen=True, slots=True)
