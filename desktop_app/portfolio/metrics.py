@@ -387,7 +387,7 @@ def performance_summary(
     """Every metric of :data:`SUMMARY_KEYS` in one pass over shared intermediates.
 
     One mean, one standard deviation, one cumulative product (wealth and drawdown) and one
-    quantile partition per confidence serve all the metrics; each value equals what the
+    partition for both VaR quantiles serve all the metrics; each value equals what the
     individual function returns for the same arguments. ``periods`` counts the returns left
     after dropping missing ones; VaR keys are historical unless named parametric;
     ``max_drawdown_duration`` and ``recovery_time`` come from :func:`drawdown_details`. The

@@ -92,7 +92,8 @@ def returns_from_equity(
                 f"{len(stray)} cash flow(s) at times with no equity value (first {stray[0]}); "
                 "use resample_equity() for flows between snapshots"
             )
-        f = as_float_array(flows.reindex(values.index), "flows")
+        per_time = flows.groupby(level=0).sum()  # two flows at one time add up
+        f = as_float_array(per_time.reindex(values.index), "flows")
     else:
         f = as_float_array(flows, "flows")
     if f.shape != v.shape:

@@ -50,6 +50,13 @@ def test_equity_series_keep_their_index_and_align_their_flows() -> None:
     np.testing.assert_allclose(returns.to_numpy(), [0.0, 0.0, 0.1])
 
 
+def test_two_flows_at_the_same_time_add_up() -> None:
+    times = pd.date_range("2024-01-01", periods=3, freq="D", tz="UTC")
+    equity = pd.Series([100.0, 100.0, 200.0], index=times)
+    flows = pd.Series([60.0, 40.0], index=times[[2, 2]])
+    np.testing.assert_array_equal(m.returns_from_equity(equity, flows).to_numpy(), [0.0, 0.0])
+
+
 def test_flows_at_times_without_an_equity_value_are_refused() -> None:
     times = pd.date_range("2024-01-01", periods=3, freq="D", tz="UTC")
     equity = pd.Series([100.0, 100.0, 150.0], index=times)
