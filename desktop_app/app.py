@@ -1,7 +1,12 @@
-"""Entry point of the desktop app: arguments, QApplication, the qasync loop, wiring.
+"""Entry point of the desktop app: arguments, logging, QApplication, the qasync loop, wiring.
 
 ``portfolio-desk`` (a gui-script: no console window on Windows) and ``python -m desktop_app``
-both land in :func:`main`.
+both land in :func:`main`. One qasync loop runs everything: the engine's coroutines and the
+Qt event loop are the same loop (``qasync.run``), so no call here ever blocks it.
+
+Data dir, in order: ``--data-dir``, ``PORTFOLIO_DESK_DATA_DIR``, the folder chosen in
+Settings, ``D:\\trading_data`` on Windows when drive D: is writable, else the platform's user
+data dir. Logs rotate in ``<data dir>/logs/portfolio-desk.log``.
 """
 
 from __future__ import annotations
@@ -9,21 +14,62 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+import time
 from collections.abc import Sequence
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.portfolio import PortfolioManager
 
 log = logging.getLogger("desktop_app")
 
+#: When this module was imported: start-up times are logged relative to it.
+STARTED = time.perf_counter()
+
+LOG_FILE_BYTES = 5 * 1024 * 1024
+LOG_FILE_COUNT = 5
+FEEDS = ("simulated", "replay", "ccxt")
+DEFAULT_SCREENSHOT_DELAY_S = 2.0
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portfolio-desk", description=APP_NAME)
+    parser = argparse.ArgumentParser(
+        prog="portfolio-desk",
+        description=f"{APP_NAME}: live positions and P&L, risk limits, one-click pause "
+        "and liquidate.",
+    )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--data-dir", type=Path, metavar="DIR", help="folder for the database, logs and exports"
+    )
+    parser.add_argument(
+        "--feed",
+        choices=FEEDS,
+        help="price feed (default: the one chosen in Settings, else simulated)",
+    )
+    parser.add_argument(
+        "--replay-file", type=Path, metavar="CSV", help="OHLCV CSV played back by --feed replay"
+    )
+    parser.add_argument(
+        "--speed", type=float, metavar="X", help="replay speed factor (60 = one hour per minute)"
+    )
+    parser.add_argument(
+        "--exchange", metavar="NAME", help="exchange for --feed ccxt (e.g. binance)"
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="save a picture of the main window and exit (automation)",
+    )
     parser.add_argument(
         "--quit-after",
         type=float,
@@ -33,63 +79,167 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class SummaryWindow(QMainWindow):
-    """A minimal window showing the live portfolio summary."""
-
-    def __init__(self, manager: PortfolioManager) -> None:
-        super().__init__()
-        self.manager = manager
-        self.setWindowTitle(f"{APP_NAME} {__version__}")
-        self.label = QLabel(self)
-        self.label.setObjectName("summaryLabel")
-        self.setCentralWidget(self.label)
-        self.resize(480, 160)
-
-    async def refresh(self) -> None:
-        summary = await self.manager.get_portfolio_summary()
-        self.label.setText(
-            f"Equity {summary['total_value']:,.2f} {summary['quote_currency']}   "
-            f"Cash {summary['cash']:,.2f}   Status {summary['status'].upper()}"
-        )
+# --------------------------------------------------------------------------- paths
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError:
+        return False
+    return True
 
 
-async def run_app(args: argparse.Namespace) -> int:
-    manager = PortfolioManager()
-    await manager.initialize()
-    window = SummaryWindow(manager)
-    await window.refresh()
-    window.show()
-    finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+def resolve_data_dir(flag: Path | None) -> Path:
+    """The data dir (see the module docstring for the order)."""
+    if flag is not None:
+        return flag.expanduser().resolve()
+    env = os.environ.get("PORTFOLIO_DESK_DATA_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    from desktop_app.ui.app_settings import remembered_data_dir
 
-    def finish() -> None:
-        if not finished.done():
-            finished.set_result(0)
+    remembered = remembered_data_dir()
+    if remembered is not None:
+        return remembered
+    if sys.platform == "win32" and Path("D:/").exists() and _writable(Path("D:/trading_data")):
+        return Path("D:/trading_data")
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("PortfolioDesk", appauthor=False))
+
+
+def resource_path(*parts: str) -> Path:
+    """A file under ``resources/`` in the source tree or the frozen bundle."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1]))
+    return base.joinpath("resources", *parts)
+
+
+def setup_logging(data_dir: Path) -> Path:
+    """Rotating log file in the data dir, plus stderr when there is a console."""
+    log_dir = data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "portfolio-desk.log"
+    formatter = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    file_handler = RotatingFileHandler(
+        path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_COUNT, encoding="utf-8"
+    )
+    file_handler.setFormatter(formatter)
+    root.addHandler(file_handler)
+    if sys.stderr is not None:  # pythonw (the gui-script on Windows) has no console
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(formatter)
+        root.addHandler(console)
+    return path
+
+
+# ------------------------------------------------------------------------- wiring
+class FirstPaint(QObject):
+    """Logs the first paint of the window: the start-up time a trader actually sees."""
+
+    def __init__(self, target: QObject) -> None:
+        super().__init__(target)
+        self.painted_at: float | None = None
+        target.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.painted_at is None:
+            self.painted_at = time.perf_counter()
+            log.info("window painted %.0f ms after start", (self.painted_at - STARTED) * 1000)
+            watched.removeEventFilter(self)
+        return False
+
+
+def create_manager(data_dir: Path) -> PortfolioManager:
+    """The engine for ``data_dir``."""
+    return PortfolioManager()
+
+
+async def run_app(args: argparse.Namespace, data_dir: Path, log_path: Path) -> int:
+    from desktop_app.ui.app_settings import AppSettings
+    from desktop_app.ui.error_reporter import ErrorReporter
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.theme import apply_theme
 
     app = QApplication.instance()
     assert isinstance(app, QApplication)
+    loop = asyncio.get_running_loop()
+    settings = AppSettings(data_dir)
+    apply_theme(app, settings.theme)
+    reporter = ErrorReporter(log_path)
+    reporter.install(loop)
+    manager = create_manager(data_dir)
+    await manager.initialize()
+    feed: Any = None
+    icon = QIcon(str(resource_path("icons", "portfolio-desk.png")))
+    window = MainWindow(
+        manager, feed=feed, data_dir=data_dir, settings=settings, log_path=log_path, icon=icon
+    )
+    reporter.parent_widget = window
+    FirstPaint(window)
+    window.show()
+    history = loop.create_task(window.load_history(), name="load-history")
+
+    finished: asyncio.Future[int] = loop.create_future()
+
+    def finish(code: int = 0) -> None:
+        if not finished.done():
+            finished.set_result(code)
+
     # Quitting goes through this future, never app.quit(): qasync's loop must outlive the
     # coroutine so the engine can shut down cleanly.
     app.setQuitOnLastWindowClosed(False)
     app.lastWindowClosed.connect(finish)
-    if args.quit_after is not None:
-        QTimer.singleShot(int(args.quit_after * 1000), finish)
+    delay_s = args.quit_after
+    if args.screenshot is not None and delay_s is None:
+        delay_s = DEFAULT_SCREENSHOT_DELAY_S
+    if delay_s is not None:
+
+        def done() -> None:
+            code = 0 if args.screenshot is None else save_screenshot(window, args.screenshot)
+            finish(code)
+
+        QTimer.singleShot(int(delay_s * 1000), done)
     try:
         return await finished
     finally:
+        history.cancel()
+        window.shutdown()
+        window.hide()
         await manager.shutdown()
+        reporter.uninstall()
+        log.info("%s closed", APP_NAME)
+
+
+def save_screenshot(window: Any, path: Path) -> int:
+    """Render the window into ``path`` (PNG); the exit code."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if window.grab().save(str(path), "PNG"):
+        log.info("screenshot saved to %s", path)
+        return 0
+    log.error("could not save the screenshot to %s", path)
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     import qasync
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    data_dir = resolve_data_dir(args.data_dir)
+    log_path = setup_logging(data_dir)
+    log.info("%s %s starting; data dir %s", APP_NAME, __version__, data_dir)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("PortfolioDesk")
+    app.setWindowIcon(QIcon(str(resource_path("icons", "portfolio-desk.png"))))
     try:
-        return qasync.run(run_app(args))
+        return qasync.run(run_app(args, data_dir, log_path))
     except asyncio.CancelledError:
         return 0
 

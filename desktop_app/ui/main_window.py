@@ -1,0 +1,454 @@
+"""The main trading window: summary strip, open positions, history, event log, status bar.
+
+``MainWindow(manager)`` is one client of the engine: it reads snapshots from the
+``PortfolioManager``, listens to its events through one :class:`EngineBridge`, and sends
+every trader action back as an awaited engine call (see :mod:`.trading_actions`). It never
+blocks the Qt thread: dialogs open non-modally-awaited (``open()`` + ``finished``), disk
+writes run in an executor, and price ticks repaint at most ten times a second.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app import APP_NAME, __version__
+from desktop_app.portfolio import Fill, PortfolioManager, PortfolioStatus, Position
+
+from .actions import Actions
+from .app_settings import AppSettings
+from .bridge import EngineBridge, PriceFlush
+from .event_log import Category, EventLog, Level
+from .event_text import (
+    describe_cash,
+    describe_error,
+    describe_fill,
+    describe_liquidation,
+    describe_rebalance,
+    describe_risk,
+    describe_status,
+    is_breaker_trip,
+)
+from .format import SymbolPrecision
+from .history_panel import HistoryPanel
+from .notifications import Notifier
+from .positions_panel import PositionsPanel
+from .status_bar import StatusBarView
+from .summary_strip import SummaryStrip
+from .theme import apply_theme
+from .trading_actions import TradingActions
+
+log = logging.getLogger(__name__)
+
+FEED_POLL_MS = 1_000
+ALERT_FEED_STATES = ("stale", "error")
+
+
+def default_data_dir() -> Path:
+    from desktop_app.app import resolve_data_dir
+
+    return resolve_data_dir(None)
+
+
+class MainWindow(QMainWindow):
+    """The trading window over one ``PortfolioManager``."""
+
+    def __init__(
+        self,
+        manager: PortfolioManager,
+        parent: QWidget | None = None,
+        *,
+        feed: Any = None,
+        data_dir: Path | None = None,
+        settings: AppSettings | None = None,
+        log_path: Path | None = None,
+        icon: QIcon | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.manager = manager
+        self.feed = feed
+        self.data_dir = data_dir or default_data_dir()
+        self.settings = settings or AppSettings(self.data_dir)
+        self.log_path = log_path
+        self.precision = SymbolPrecision()
+        self.bridge = EngineBridge(manager, self)
+        self.notifier = Notifier(self, icon or self.windowIcon())
+        self._feed_state = "none"
+        self._closing = False
+        self.setWindowTitle(self._title())
+        self.resize(1500, 900)
+        self.actions_ = Actions(self)
+        self.trading = TradingActions(self)
+        self._build()
+        self._connect()
+        self.reload()
+        self.restore_layout()
+        self.feed_timer = QTimer(self)
+        self.feed_timer.setInterval(FEED_POLL_MS)
+        self.feed_timer.timeout.connect(self.poll_feed)
+        self.feed_timer.start()
+        self.poll_feed()
+        self.event_log.add(
+            f"{APP_NAME} {__version__} ready · {len(self.positions.model.rows())} open "
+            f"position(s) · data in {self.data_dir}",
+            Level.INFO,
+            Category.SYSTEM,
+        )
+
+    # ------------------------------------------------------------------ building
+    def _title(self) -> str:
+        demo = " — DEMO" if self.manager.config.demo else ""
+        return f"{APP_NAME}{demo} — {self.data_dir.name or self.data_dir}"
+
+    def _build(self) -> None:
+        a = self.actions_
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addActions([a.export, a.settings])
+        file_menu.addSeparator()
+        file_menu.addActions([a.open_data_dir])
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+        trade_menu = menu.addMenu("&Trade")
+        trade_menu.addActions([a.open_position, a.close_position, a.edit_tags])
+        portfolio_menu = menu.addMenu("&Portfolio")
+        portfolio_menu.addActions([a.pause, a.rebalance])
+        portfolio_menu.addSeparator()
+        portfolio_menu.addAction(a.liquidate)
+        view_menu = menu.addMenu("&View")
+        view_menu.addActions([a.find, a.reset_layout])
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(a.about)
+
+        toolbar = QToolBar("Trading", self)
+        toolbar.setObjectName("tradingToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.addActions([a.open_position, a.close_position])
+        toolbar.addSeparator()
+        toolbar.addActions([a.pause, a.rebalance])
+        toolbar.addSeparator()
+        toolbar.addAction(a.export)
+        toolbar.addAction(a.settings)
+        spacer = QWidget(toolbar)
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
+        )
+        toolbar.addWidget(spacer)
+        toolbar.addAction(a.liquidate)
+        toolbar.widgetForAction(a.liquidate).setObjectName("liquidateButton")
+        self.toolbar = toolbar
+        self.addToolBar(toolbar)
+
+        self.summary = SummaryStrip(self)
+        self.positions = PositionsPanel(self.precision, self)
+        self.history = HistoryPanel(self.precision, self)
+        self.event_log = EventLog(self)
+        log_panel = QWidget(self)
+        log_layout = QVBoxLayout(log_panel)
+        log_layout.setContentsMargins(0, 0, 0, 0)
+        log_layout.setSpacing(0)
+        log_title = QLabel("Event log", log_panel)
+        log_title.setStyleSheet("font-weight: 600; padding: 7px 8px 6px 8px;")
+        log_layout.addWidget(log_title)
+        log_layout.addWidget(self.event_log, 1)
+
+        self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.bottom_splitter.setObjectName("bottomSplitter")
+        self.bottom_splitter.addWidget(self.history)
+        self.bottom_splitter.addWidget(log_panel)
+        self.bottom_splitter.setStretchFactor(0, 3)
+        self.bottom_splitter.setStretchFactor(1, 2)
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(self.positions)
+        self.main_splitter.addWidget(self.bottom_splitter)
+        self.main_splitter.setStretchFactor(0, 3)
+        self.main_splitter.setStretchFactor(1, 2)
+        self.main_splitter.setSizes([480, 320])
+        self.bottom_splitter.setSizes([900, 600])
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+        self.status_view = StatusBarView(self.statusBar(), self.data_dir, self)
+
+    def _connect(self) -> None:
+        a, t, b = self.actions_, self.trading, self.bridge
+        a.open_position.triggered.connect(self._open_ticket)
+        a.close_position.triggered.connect(lambda: t.close_selected(100))
+        a.pause.triggered.connect(t.toggle_pause)
+        a.liquidate.triggered.connect(t.liquidate)
+        a.rebalance.triggered.connect(t.rebalance)
+        a.settings.triggered.connect(t.open_settings)
+        a.export.triggered.connect(t.choose_export_folder)
+        a.edit_tags.triggered.connect(t.edit_selected_tags)
+        a.find.triggered.connect(self._focus_filter)
+        a.reset_layout.triggered.connect(self.reset_layout)
+        a.open_data_dir.triggered.connect(t.open_data_dir)
+        a.about.triggered.connect(t.about)
+        a.quit.triggered.connect(self.close)
+        self.positions.closeRequested.connect(t.close_position)
+        self.positions.tagsRequested.connect(t.edit_tags)
+        self.positions.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.history.exportRequested.connect(t.choose_export_file)
+        b.positionOpened.connect(self._position_changed)
+        b.positionUpdated.connect(self._position_changed)
+        b.positionClosed.connect(self._position_closed)
+        b.fillBooked.connect(self._fill_booked)
+        b.cashMoved.connect(self._cash_moved)
+        b.pricesUpdated.connect(self._prices_updated)
+        b.statusChanged.connect(self._status_changed)
+        b.liquidationCompleted.connect(self._liquidation_completed)
+        b.configChanged.connect(lambda _config: self.refresh_summary())
+        b.riskLimitExceeded.connect(self._risk_limit_exceeded)
+        b.rebalanceCompleted.connect(self._rebalance_completed)
+        b.performanceUpdated.connect(lambda _summary: self.refresh_summary())
+        b.engineError.connect(self._engine_error)
+
+    # ------------------------------------------------------------------ state
+    def reload(self) -> None:
+        """Load every grid from the engine's current state (start-up only)."""
+        tracker = self.manager.position_tracker
+        self.positions.model.load(tracker.get_all_open_positions(), tracker.equity())
+        self.history.closed_model.load(tracker.get_closed_positions())
+        self.history.fills_model.load(tracker.recent_fills())
+        self.refresh_summary()
+        self._status_changed(self.manager.status, log_it=False)
+        self._selection_changed()
+
+    async def load_history(self) -> None:
+        """Load the full fill journal and the day's opening equity from the store, if any."""
+        store = getattr(self.manager, "store", None)
+        if store is None:
+            return
+        try:
+            fills = await store.read_fills()
+            self.history.fills_model.load(list(fills))
+            curve = await store.read_equity_curve(end=self.summary_day_start())
+            if curve is not None and len(curve):
+                from decimal import Decimal
+
+                self.summary.day_pnl.set_history_baseline(
+                    Decimal(str(float(curve["equity"].iloc[-1]))), self.summary_day_start()
+                )
+                self.refresh_summary()
+        except Exception as exc:
+            self.event_log.add(f"Could not load the history from the database: {exc}", Level.ERROR)
+            log.exception("loading history failed")
+
+    def summary_day_start(self) -> Any:
+        from desktop_app.portfolio.values import utc_now
+
+        from .summary_strip import day_start
+
+        return day_start(utc_now())
+
+    def refresh_summary(self) -> None:
+        manager = self.manager
+        self.summary.update_summary(
+            manager.position_tracker.get_portfolio_summary(),
+            status=manager.status.value,
+            status_reason=manager.status_reason,
+            demo=manager.config.demo,
+            quote=manager.config.quote_currency,
+            movements=manager.position_tracker.cash_movements(),
+        )
+
+    def _selection_changed(self, *_args: object) -> None:
+        selected = self.positions.selected_position_id() is not None
+        self.actions_.close_position.setEnabled(selected)
+        self.actions_.edit_tags.setEnabled(selected)
+
+    def _open_ticket(self) -> None:
+        self.trading.open_position()
+
+    def _focus_filter(self) -> None:
+        self.positions.filter.setFocus()
+        self.positions.filter.selectAll()
+
+    # --------------------------------------------------------------- engine events
+    def _position_changed(self, position: Position) -> None:
+        self.positions.model.position_changed(position)
+        self.refresh_summary()
+
+    def _position_closed(self, position: Position) -> None:
+        self.positions.model.position_changed(position)
+        self.history.closed_model.position_closed(position)
+        self.refresh_summary()
+        self._selection_changed()
+
+    def _fill_booked(self, fill: Fill) -> None:
+        self.history.fills_model.fill_booked(fill)
+        self.event_log.add(describe_fill(fill, self.precision), Level.INFO, Category.TRADE)
+
+    def _cash_moved(self, movement: Any) -> None:
+        quote = self.manager.config.quote_currency
+        self.event_log.add(describe_cash(movement, quote), Level.INFO, Category.TRADE)
+        self.refresh_summary()
+
+    def _prices_updated(self, flush: PriceFlush) -> None:
+        self.positions.model.apply_prices(flush)
+        self.refresh_summary()
+
+    def _status_changed(self, status: PortfolioStatus, *, log_it: bool = True) -> None:
+        manager = self.manager
+        paused = status is not PortfolioStatus.ACTIVE and status is not PortfolioStatus.LIQUIDATING
+        pause = self.actions_.pause
+        pause.setChecked(paused)
+        pause.setText("Resume" if paused else "Pause")
+        pause.setToolTip(
+            f"Resume trading (the portfolio is {status.value}) (F9)"
+            if paused
+            else "Pause: refuse new exposure until resumed; closing stays possible (F9)"
+        )
+        self.actions_.liquidate.setEnabled(status is not PortfolioStatus.LIQUIDATING)
+        self.actions_.rebalance.setEnabled(
+            manager.rebalancer is not None and status is PortfolioStatus.ACTIVE
+        )
+        if manager.rebalancer is None:
+            self.actions_.rebalance.setToolTip("Rebalancing needs the rebalancer component")
+        self.status_view.show_status(status.value, manager.status_reason, manager.config.demo)
+        self.refresh_summary()
+        if log_it:
+            level = Level.INFO if status is PortfolioStatus.ACTIVE else Level.WARNING
+            self.event_log.add(
+                describe_status(status, manager.status_reason), level, Category.STATUS
+            )
+
+    def _liquidation_completed(self, result: Any) -> None:
+        text = describe_liquidation(result)
+        self.event_log.add(text, Level.WARNING if result.success else Level.ERROR, Category.STATUS)
+        self.notifier.notify("Portfolio liquidated", text, critical=not result.success)
+
+    def _risk_limit_exceeded(self, payload: Any) -> None:
+        text = describe_risk(payload)
+        breaker = is_breaker_trip(payload)
+        self.event_log.add(text, Level.ERROR if breaker else Level.WARNING, Category.RISK)
+        title = "Circuit breaker tripped" if breaker else "Risk limit exceeded"
+        self.notifier.notify(title, text, critical=True)
+
+    def _rebalance_completed(self, payload: Any) -> None:
+        self.event_log.add(describe_rebalance(payload), Level.SUCCESS, Category.REBALANCE)
+
+    def _engine_error(self, payload: Any) -> None:
+        text = describe_error(payload)
+        self.event_log.add(text, Level.ERROR, Category.SYSTEM)
+        self.statusBar().showMessage(text, 10_000)
+
+    # ------------------------------------------------------------------- feed
+    def set_feed(self, feed: Any) -> None:
+        self.feed = feed
+        self.poll_feed()
+
+    def poll_feed(self) -> None:
+        state = self.status_view.show_feed(self.feed, self.bridge.last_tick_age_s())
+        if state == self._feed_state:
+            return
+        previous, self._feed_state = self._feed_state, state
+        if self.feed is None:
+            return
+        message = getattr(self.feed, "status_message", "") or ""
+        text = f"Price feed {state.upper()}" + (f": {message}" if message else "")
+        level = {
+            "live": Level.SUCCESS,
+            "stale": Level.WARNING,
+            "error": Level.ERROR,
+        }.get(state, Level.INFO)
+        self.event_log.add(text, level, Category.FEED)
+        if state in ALERT_FEED_STATES and previous != state:
+            self.notifier.notify("Price feed " + state, message or text, critical=state == "error")
+
+    # ----------------------------------------------------------------- theme
+    def apply_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, name)
+        self.refresh_style()
+
+    def refresh_style(self) -> None:
+        for model in (
+            self.positions.model,
+            self.history.closed_model,
+            self.history.fills_model,
+            self.event_log.log_model,
+        ):
+            model.refresh_style()
+        self.summary.refresh_style()
+        self.refresh_summary()
+        self._status_changed(self.manager.status, log_it=False)
+        self._feed_state = "restyle"
+        self.poll_feed()
+
+    # ----------------------------------------------------------------- layout
+    def _grids(self) -> dict[str, Any]:
+        return {
+            "positions": self.positions.table,
+            "closed": self.history.closed_table,
+            "fills": self.history.fills_table,
+        }
+
+    def save_layout(self) -> None:
+        s = self.settings
+        s.save_bytes("window/geometry", self.saveGeometry())
+        s.save_bytes("window/state", self.saveState())
+        s.save_bytes("splitter/main", self.main_splitter.saveState())
+        s.save_bytes("splitter/bottom", self.bottom_splitter.saveState())
+        for name, grid in self._grids().items():
+            s.save_bytes(f"grid/{name}", grid.save_state())
+
+    def restore_layout(self) -> None:
+        s = self.settings
+        geometry = s.load_bytes("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = s.load_bytes("window/state")
+        if state is not None:
+            self.restoreState(state)
+        for key, splitter in (("main", self.main_splitter), ("bottom", self.bottom_splitter)):
+            saved = s.load_bytes(f"splitter/{key}")
+            if saved is not None:
+                splitter.restoreState(saved)
+        for name, grid in self._grids().items():
+            grid.restore_state(s.load_bytes(f"grid/{name}"))
+
+    def reset_layout(self) -> None:
+        for grid in self._grids().values():
+            grid.reset_layout()
+        self.main_splitter.setSizes([480, 320])
+        self.bottom_splitter.setSizes([900, 600])
+
+    def shutdown(self) -> None:
+        """Save the layout and stop listening to the engine (idempotent)."""
+        if self._closing:
+            return
+        self._closing = True
+        self.feed_timer.stop()
+        try:
+            self.save_layout()
+        except Exception:
+            log.exception("could not save the window layout")
+        self.trading.close_dialogs()
+        self.bridge.detach()
+        self.notifier.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,103 @@
+"""The application entry point: start-up, screenshot automation, logging, data dir."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from desktop_app import app as desktop
+from desktop_app.ui.main_window import MainWindow
+
+from .helpers import until
+
+
+def args(**overrides) -> argparse.Namespace:
+    parsed = desktop.build_parser().parse_args([])
+    for key, value in overrides.items():
+        setattr(parsed, key, value)
+    return parsed
+
+
+def test_the_app_starts_shows_the_main_window_and_quits_cleanly(run, tmp_path):
+    shown: list[MainWindow] = []
+
+    async def scenario():
+        task = desktop.run_app(args(quit_after=5.0), tmp_path, tmp_path / "app.log")
+        running = asyncio.ensure_future(task)
+
+        def main_window():
+            for widget in QApplication.topLevelWidgets():
+                if isinstance(widget, MainWindow) and widget.isVisible():
+                    return widget
+            return None
+
+        window = await until(main_window, message="the main window")
+        shown.append(window)
+        assert window.windowTitle().startswith("Portfolio Desk")
+        assert window.findChild(object, "positionsTable") is not None
+        window.close()  # closing the last window ends the app
+        return await running
+
+    assert run(scenario()) == 0
+    assert shown and not shown[0].isVisible()
+    assert (tmp_path / "portfolio-desk.ini").exists()  # the layout was saved
+
+
+def launch(*extra: str, data_dir: Path, timeout_s: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PORTFOLIO_DESK_DATA_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir), *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
+def test_screenshot_saves_a_picture_of_the_main_window_and_exits_zero(tmp_path):
+    png = tmp_path / "shots" / "main.png"
+    done = launch("--screenshot", str(png), "--quit-after", "1", data_dir=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(png))
+    assert not image.isNull()
+    assert image.width() >= 1200 and image.height() >= 700
+    corners = {image.pixel(x, y) for x in (5, image.width() // 2) for y in (5, image.height() // 2)}
+    assert len(corners) > 1  # not a blank canvas
+    log_file = tmp_path / "data" / "logs" / "portfolio-desk.log"
+    text = log_file.read_text(encoding="utf-8")
+    assert "window painted" in text and "screenshot saved" in text
+
+
+def test_data_dir_flag_wins_over_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTFOLIO_DESK_DATA_DIR", str(tmp_path / "env"))
+    assert desktop.resolve_data_dir(tmp_path / "flag") == (tmp_path / "flag").resolve()
+    assert desktop.resolve_data_dir(None) == (tmp_path / "env").resolve()
+
+
+def test_logs_rotate_in_the_data_dir(tmp_path):
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    try:
+        path = desktop.setup_logging(tmp_path)
+        assert path == tmp_path / "logs" / "portfolio-desk.log"
+        logging.getLogger("desktop_app").info("hello from the test")
+        handler = next(h for h in root.handlers if hasattr(h, "maxBytes"))
+        assert handler.maxBytes == desktop.LOG_FILE_BYTES and handler.backupCount == 5
+        handler.flush()
+        assert "hello from the test" in path.read_text(encoding="utf-8")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in saved[0]:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(saved[1])

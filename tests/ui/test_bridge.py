@@ -1,0 +1,88 @@
+"""The engine → Qt bridge: coalesced prices, weak registration, clean detach."""
+
+from __future__ import annotations
+
+import gc
+
+from desktop_app.portfolio import Event, PortfolioConfig, PortfolioManager, PositionType
+from desktop_app.ui.bridge import EngineBridge
+
+from .helpers import until
+
+
+def manager() -> PortfolioManager:
+    return PortfolioManager(
+        PortfolioConfig(initial_capital=10_000, performance_update_interval_s=0)
+    )
+
+
+def test_a_burst_of_price_batches_reaches_qt_as_one_flush(run):
+    async def scenario():
+        engine = manager()
+        await engine.initialize()
+        await engine.update_prices({"BTC/USDT": 60000})
+        bridge = EngineBridge(engine)
+        flushes = []
+        bridge.pricesUpdated.connect(flushes.append)
+        for step in range(200):
+            await engine.update_prices({"BTC/USDT": 60000 + step, "ETH/USDT": 3000 - step})
+        await until(lambda: flushes, message="a flush")
+        assert len(flushes) == 1
+        flush = flushes[0]
+        assert flush.batches == 200
+        assert flush.prices["BTC/USDT"] == 60199 and flush.prices["ETH/USDT"] == 2801
+        assert flush.direction["BTC/USDT"] == 1 and flush.direction["ETH/USDT"] == -1
+        assert bridge.last_tick_age_s() is not None
+        bridge.detach()
+        await engine.shutdown()
+
+    run(scenario())
+
+
+def test_engine_events_arrive_as_signals(run):
+    async def scenario():
+        engine = manager()
+        await engine.initialize()
+        bridge = EngineBridge(engine)
+        opened, statuses = [], []
+        bridge.positionOpened.connect(opened.append)
+        bridge.statusChanged.connect(statuses.append)
+        position = await engine.create_position("ETH/USDT", PositionType.LONG, 1, 3000)
+        await engine.pause_portfolio("test")
+        assert [p.position_id for p in opened] == [position.position_id]
+        assert [s.value for s in statuses] == ["paused"]
+        bridge.detach()
+        await engine.shutdown()
+
+    run(scenario())
+
+
+def test_a_deleted_bridge_unregisters_itself_and_never_leaks(run):
+    async def scenario():
+        engine = manager()
+        await engine.initialize()
+        bridge = EngineBridge(engine)
+        assert engine.events.has_handlers(Event.POSITION_OPENED)
+        del bridge
+        gc.collect()
+        await engine.create_position("ETH/USDT", PositionType.LONG, 1, 3000)
+        assert not engine.events.has_handlers(Event.POSITION_OPENED)
+        await engine.shutdown()
+
+    run(scenario())
+
+
+def test_detach_stops_every_signal(run):
+    async def scenario():
+        engine = manager()
+        await engine.initialize()
+        bridge = EngineBridge(engine)
+        opened = []
+        bridge.positionOpened.connect(opened.append)
+        bridge.detach()
+        await engine.create_position("ETH/USDT", PositionType.LONG, 1, 3000)
+        assert opened == []
+        assert not any(engine.events.has_handlers(event) for event in Event)
+        await engine.shutdown()
+
+    run(scenario())

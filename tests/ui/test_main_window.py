@@ -1,0 +1,273 @@
+"""The main window: liquidation, pause, errors, alerts, export, layout, status bar."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from desktop_app.portfolio import (
+    Event,
+    MemoryJournal,
+    PortfolioConfig,
+    PortfolioManager,
+    PortfolioStatus,
+    PositionType,
+    StoreError,
+)
+from desktop_app.ui.app_settings import AppSettings
+from desktop_app.ui.main_window import MainWindow
+
+from .helpers import find_dialog, settle, until
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def action(window, name: str) -> QAction:
+    found = window.findChild(QAction, name)
+    assert found is not None, name
+    return found
+
+
+def test_every_action_has_its_object_name_and_shortcut(run, make_desk):
+    async def scenario():
+        desk = await make_desk()
+        expected = {
+            "actionOpenPosition": "Ctrl+N",
+            "actionClosePosition": "Ctrl+W",
+            "actionPause": "F9",
+            "actionLiquidate": "Ctrl+Shift+L",
+            "actionRebalance": "Ctrl+R",
+            "actionSettings": "Ctrl+,",
+            "actionExport": "Ctrl+E",
+        }
+        for name, shortcut in expected.items():
+            found = action(desk.window, name)
+            assert found.shortcut() == QKeySequence(shortcut), name
+            assert found.statusTip(), name
+        toolbar = desk.window.toolbar
+        for name in expected:
+            assert action(desk.window, name) in toolbar.actions(), name
+        liquidate = toolbar.widgetForAction(action(desk.window, "actionLiquidate"))
+        assert liquidate.objectName() == "liquidateButton"  # styled red
+
+    run(scenario())
+
+
+async def two_positions(desk):
+    await desk.manager.update_prices({"BTC/USDT": 60000, "ETH/USDT": 3000})
+    await desk.book("BTC/USDT", "0.5", 60000)
+    await desk.book("ETH/USDT", "4", 3000, side=PositionType.SHORT)
+
+
+def test_liquidate_asks_first_with_cancel_as_default(qtbot, run, make_desk):
+    async def scenario():
+        desk = await make_desk()
+        await two_positions(desk)
+        liquidate = action(desk.window, "actionLiquidate")
+        liquidate.trigger()
+        box = await until(lambda: find_dialog(QMessageBox, "liquidateConfirm"))
+        assert box.defaultButton() is box.escapeButton()
+        assert box.defaultButton().objectName() == "cancelButton"
+        assert "Close all 2 open positions" in box.text()
+        assert "42,000.00 USDT" in box.text()  # 30,000 long + 12,000 short, gross
+        qtbot.mouseClick(box.defaultButton(), LEFT)  # Cancel: nothing happens
+        await until(lambda: find_dialog(QMessageBox, "liquidateConfirm") is None)
+        await settle()
+        assert len(desk.manager.get_open_positions()) == 2
+        assert desk.manager.status is PortfolioStatus.ACTIVE
+
+        liquidate.trigger()
+        box = await until(lambda: find_dialog(QMessageBox, "liquidateConfirm"))
+        confirm = box.findChild(type(box.defaultButton()), "confirmButton")
+        assert confirm.text() == "Liquidate 2 positions"
+        qtbot.mouseClick(confirm, LEFT)
+        await until(lambda: desk.window.positions.model.row_count() == 0, message="flat book")
+        assert desk.manager.status is PortfolioStatus.LIQUIDATED
+        assert desk.window.history.closed_model.row_count() == 2
+        assert desk.window.summary.status_badge.text() == "LIQUIDATED"
+        assert any(
+            "Liquidation closed 2 position(s)" in m for m in desk.window.event_log.messages()
+        )
+        pause = action(desk.window, "actionPause")
+        assert pause.isChecked() and pause.text() == "Resume"  # one click to trade again
+        pause.trigger()
+        await until(lambda: desk.manager.status is PortfolioStatus.ACTIVE)
+
+    run(scenario())
+
+
+def test_pause_button_follows_a_pause_from_the_engine(run, make_desk):
+    async def scenario():
+        desk = await make_desk()
+        await desk.manager.pause_portfolio("drawdown breaker")
+        pause = action(desk.window, "actionPause")
+        await until(pause.isChecked)
+        assert "drawdown breaker" in desk.window.summary.status_badge.toolTip()
+        assert any("PAUSED: drawdown breaker" in m for m in desk.window.event_log.messages())
+
+    run(scenario())
+
+
+class FullDisk(MemoryJournal):
+    """A journal whose disk fills up: every append after ``room`` entries fails."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+
+    async def append(self, effect):
+        if len(self.entries) >= self.room:
+            raise StoreError("Cannot write portfolio.db: the disk is full")
+        await super().append(effect)
+
+
+def test_an_engine_error_is_shown_in_the_ticket_and_the_app_keeps_running(qtbot, run, make_desk):
+    async def scenario():
+        engine = PortfolioManager(
+            PortfolioConfig(initial_capital=10_000, performance_update_interval_s=0),
+            journal=FullDisk(room=1),  # the initial capital fits, nothing else
+        )
+        desk = await make_desk(manager=engine, prices={"ETH/USDT": 3000})
+        action(desk.window, "actionOpenPosition").trigger()
+        dialog = desk.window.trading.open_dialog
+        dialog.symbol.setCurrentText("ETH/USDT")
+        dialog.size.setText("1")
+        dialog.size.textEdited.emit("1")
+        qtbot.mouseClick(dialog.ok_button, LEFT)
+        await until(dialog.error.isVisible)
+        assert dialog.error.text() == "Cannot write portfolio.db: the disk is full"
+        assert "Traceback" not in dialog.error.text()
+        assert dialog.ok_button.isEnabled()  # the trader may retry
+        assert engine.get_open_positions() == []
+        dialog.reject()
+        # the app still works: pausing, resuming and the grids respond
+        action(desk.window, "actionPause").trigger()
+        await until(lambda: engine.status is PortfolioStatus.PAUSED)
+
+    run(scenario())
+
+
+def test_a_failing_engine_callback_lands_in_the_event_log(run, make_desk):
+    async def scenario():
+        desk = await make_desk(prices={"ETH/USDT": 3000})
+
+        def broken(_position):
+            raise RuntimeError("strategy hook crashed")
+
+        desk.manager.register_callback("position_opened", broken)
+        await desk.book("ETH/USDT", "1", 3000)
+        messages = desk.window.event_log.messages()
+        assert any("strategy hook crashed" in m for m in messages)
+        assert desk.window.positions.model.row_count() == 1
+
+    run(scenario())
+
+
+def test_a_risk_limit_trip_is_logged_and_notified(run, make_desk):
+    async def scenario():
+        desk = await make_desk()
+        desk.manager.events.emit(
+            Event.RISK_LIMIT_EXCEEDED,
+            {
+                "limit": "max_drawdown_pct",
+                "value": 16.2,
+                "threshold": 15.0,
+                "message": "drawdown above limit",
+            },
+        )
+        assert (
+            "Risk limit exceeded: max drawdown pct — 16.2 vs limit 15"
+            in (desk.window.event_log.messages()[0])
+        )
+        notifier = desk.window.notifier
+        assert notifier.recent[-1].title == "Risk limit exceeded" and notifier.recent[-1].critical
+        assert "drawdown above limit" in desk.window.statusBar().currentMessage()
+
+    run(scenario())
+
+
+def test_without_a_feed_the_status_bar_says_so(run, make_desk):
+    async def scenario():
+        desk = await make_desk()
+        label = desk.window.status_view.feed_label
+        assert "no price feed" in label.text()
+        assert str(desk.data_dir) in desk.window.status_view.data_dir_label.text()
+        assert "ACTIVE" in desk.window.status_view.status_label.text()
+
+    run(scenario())
+
+
+def test_price_ticks_repaint_the_grid_at_most_ten_times_a_second(run, make_desk):
+    async def scenario():
+        desk = await make_desk(prices={"BTC/USDT": 60000})
+        await desk.book("BTC/USDT", "1", 60000)
+        model = desk.window.positions.model
+        changes, resets = [], []
+        model.dataChanged.connect(lambda *_: changes.append(True))
+        model.modelReset.connect(lambda: resets.append(True))
+        for step in range(300):
+            await desk.manager.update_prices({"BTC/USDT": 60000 + step})
+        await until(lambda: model.rows()[0].current_price == 60299)
+        assert len(changes) <= 2 and not resets
+        assert desk.window.summary.unrealized.value.text() == "+299.00"
+
+    run(scenario())
+
+
+def test_export_writes_what_the_grids_show(run, make_desk, tmp_path):
+    async def scenario():
+        desk = await make_desk()
+        await two_positions(desk)
+        eth = desk.manager.position_tracker.get_all_open_positions("ETH/USDT")[0]
+        await desk.manager.close_position(eth.position_id, 2900, fee="1.5")
+        written = await desk.window.trading.export_all(tmp_path / "out")
+        names = sorted(path.name.rsplit("_", 2)[0] for path in written)
+        assert names == ["closed_positions", "fills", "open_positions"]
+        by_name = {path.name.rsplit("_", 2)[0]: path for path in written}
+        with by_name["closed_positions"].open(encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        assert [(r["Symbol"], r["Realized P&L"]) for r in rows] == [("ETH/USDT", "398.5")]
+        with by_name["fills"].open(encoding="utf-8-sig") as handle:
+            assert len(list(csv.DictReader(handle))) == 3
+
+    run(scenario())
+
+
+def test_column_layout_survives_a_restart(run, make_desk):
+    async def scenario():
+        desk = await make_desk()
+        header = desk.window.positions.table.horizontalHeader()
+        header.resizeSection(0, 211)
+        header.setSectionHidden(desk.window.positions.model.column_index("tags"), True)
+        desk.window.shutdown()
+        again = MainWindow(
+            desk.manager, data_dir=desk.data_dir, settings=AppSettings(desk.data_dir)
+        )
+        try:
+            restored = again.positions.table.horizontalHeader()
+            assert restored.sectionSize(0) == 211
+            assert restored.isSectionHidden(again.positions.model.column_index("tags"))
+        finally:
+            again.shutdown()
+            again.deleteLater()
+
+    run(scenario())
+
+
+def test_summary_strip_shows_equity_exposure_and_day_pnl(run, make_desk):
+    async def scenario():
+        desk = await make_desk()
+        await two_positions(desk)
+        await desk.manager.update_prices({"BTC/USDT": 61000, "ETH/USDT": 3000})
+        summary = desk.window.summary
+        await until(lambda: summary.unrealized.value.text() == "+500.00")
+        assert summary.equity.value.text() == "100,500.00"
+        assert summary.exposure.value.text() == "42,500.00"
+        assert summary.day.value.text() == "+500.00"
+        assert Decimal(desk.manager.position_tracker.equity()) == Decimal("100500")
+
+    run(scenario())
