@@ -79,7 +79,7 @@ class EventLogModel(ColumnTableModel[LogEntry]):
             width=70,
         ),
         Column("category", "Type", lambda e: e.category, width=78),
-        Column("message", "Event", lambda e: e.message, width=600),
+        Column("message", "Event", lambda e: e.message, width=320),
     )
 
     def foreground(self, row: LogEntry, column: Column[Any]) -> QColor | None:
@@ -112,6 +112,8 @@ class EventLog(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setShowGrid(False)
         self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAlternatingRowColors(True)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(22)

@@ -57,6 +57,7 @@ class Grid(QTableView):
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._header_menu)
         self.default_state = QByteArray()
+        self.default_sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
         self.empty_text = ""
         self.apply_default_widths()
 
@@ -73,6 +74,11 @@ class Grid(QTableView):
             )
             painter.end()
 
+    def set_default_sort(self, column: int, order: Qt.SortOrder) -> None:
+        """Sort by ``column`` now and after a layout reset."""
+        self.default_sort = (column, order)
+        self.sortByColumn(column, order)
+
     def apply_default_widths(self) -> None:
         header = self.horizontalHeader()
         for number, column in enumerate(self.source.columns):
@@ -85,7 +91,7 @@ class Grid(QTableView):
             header.showSection(logical)
             header.moveSection(header.visualIndex(logical), logical)
         self.apply_default_widths()
-        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.sortByColumn(*self.default_sort)
 
     def save_state(self) -> QByteArray:
         return self.horizontalHeader().saveState()

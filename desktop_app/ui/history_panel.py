@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -55,11 +55,12 @@ class HistoryPanel(QWidget):
         self.closed_proxy = DateRangeProxy(self)
         self.closed_table = Grid("historyTable", self.closed_model, self.closed_proxy, self)
         self.closed_table.empty_text = "No closed positions in this period"
-        self.closed_table.sortByColumn(0, self.closed_table.horizontalHeader().sortIndicatorOrder())
+        self.closed_table.set_default_sort(0, Qt.SortOrder.DescendingOrder)  # newest first
         self.fills_model = FillsModel(precision, self)
         self.fills_proxy = DateRangeProxy(self)
         self.fills_table = Grid("fillsTable", self.fills_model, self.fills_proxy, self)
         self.fills_table.empty_text = "No fills in this period"
+        self.fills_table.set_default_sort(0, Qt.SortOrder.DescendingOrder)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("historyTabs")
         self.tabs.setDocumentMode(True)

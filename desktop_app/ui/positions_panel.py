@@ -7,7 +7,7 @@ the dialogs and talks to the engine.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMenu, QVBoxLayout, QWidget
 
 from .format import SymbolPrecision, format_money
@@ -29,6 +29,7 @@ class PositionsPanel(QWidget):
         self.proxy = FilterProxy(self)
         self.table = Grid("positionsTable", self.model, self.proxy, self)
         self.table.empty_text = "No open positions — press Ctrl+N to open one"
+        self.table.set_default_sort(self.model.column_index("symbol"), Qt.SortOrder.AscendingOrder)
         self.title = QLabel("Open positions", self)
         self.title.setObjectName("panelTitle")
         self.title.setStyleSheet("font-weight: 600;")
@@ -39,7 +40,8 @@ class PositionsPanel(QWidget):
         self.filter.setObjectName("positionsFilter")
         self.filter.setPlaceholderText("Filter: symbol, side, strategy, tag…  (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
-        self.filter.setMaximumWidth(340)
+        self.filter.setMinimumWidth(320)
+        self.filter.setMaximumWidth(420)
         self.filter.textChanged.connect(self.proxy.set_filter_words)
         top = QHBoxLayout()
         top.setContentsMargins(8, 6, 8, 4)

@@ -177,8 +177,12 @@ QTabWidget::pane {{ border: 1px solid {t.border}; top: -1px; }}
 QTabBar::tab {{ background: {t.window}; color: {t.muted}; padding: 5px 14px;
     border: 1px solid {t.border}; border-bottom: none; margin-right: 2px; }}
 QTabBar::tab:selected {{ background: {t.base}; color: {t.text}; }}
-QLineEdit, QComboBox, QDoubleSpinBox, QSpinBox, QDateEdit, QPlainTextEdit {{
+QLineEdit, QComboBox, QDateEdit, QPlainTextEdit {{
     background: {t.base}; border: 1px solid {t.border}; border-radius: 3px; padding: 3px 5px; }}
+QDoubleSpinBox, QSpinBox {{ background: {t.base}; border: 1px solid {t.border};
+    border-radius: 3px; padding: 3px 5px; }}
+QSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::up-button,
+QDoubleSpinBox::down-button {{ width: 0px; border: none; }}
 QLineEdit:focus, QComboBox:focus, QDoubleSpinBox:focus, QSpinBox:focus {{
     border-color: {t.accent}; }}
 QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border-color: {t.negative}; }}

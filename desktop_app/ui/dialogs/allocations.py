@@ -65,7 +65,7 @@ class AllocationModel(QAbstractTableModel):
             AllocationRow(
                 symbol,
                 Decimal(str(targets[symbol])) * HUNDRED if symbol in targets else Decimal(0),
-                Decimal(str(current[symbol])) * HUNDRED if symbol in current else None,
+                Decimal(str(current.get(symbol, 0))) * HUNDRED,
             )
             for symbol in symbols
         ]
@@ -135,7 +135,7 @@ class AllocationModel(QAbstractTableModel):
                 if row.target_pct is not None
                 else "?",
                 self.CURRENT: format_pct(row.current_pct, sign=False),
-                self.DRIFT: format_pct(drift) + "" if drift is not None else "—",
+                self.DRIFT: format_pct(drift),
             }.get(column)
         if role == Qt.ItemDataRole.EditRole:
             if column == self.SYMBOL:

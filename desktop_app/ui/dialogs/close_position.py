@@ -113,7 +113,7 @@ class ClosePositionDialog(QDialog):
         form.addRow("", _layout_widget(buttons_row))
         form.addRow("Price", hrow(self.price, self.live_button))
         form.addRow("Fee", hrow(self.fee, QLabel(manager.config.quote_currency, self)))
-        form.addRow("Realized P&L", self.preview)
+        form.addRow("Realized P&&L", self.preview)
         form.addRow("", self.preview_detail)
 
         self.error = error_label(self, "closeError")

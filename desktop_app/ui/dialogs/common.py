@@ -13,7 +13,16 @@ import logging
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from desktop_app.portfolio import PortfolioError
 from desktop_app.ui.format import parse_decimal, plain_decimal
@@ -147,3 +156,35 @@ def hrow(*widgets: QWidget, stretch_first: bool = True) -> QWidget:
     for number, widget in enumerate(widgets):
         layout.addWidget(widget, 1 if number == 0 and stretch_first else 0)
     return holder
+
+
+def compact_spin(spin: QAbstractSpinBox, width: int = 170) -> QAbstractSpinBox:
+    """A number box sized for a number: right-aligned, monospace (the theme hides arrows;
+    the keyboard's up/down keys and the wheel still step the value)."""
+    spin.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    spin.setFont(number_font())
+    spin.setMaximumWidth(width)
+    spin.setMinimumWidth(110)
+    return spin
+
+
+def browse(
+    parent: QWidget,
+    target: QLineEdit,
+    title: str,
+    *,
+    folder: bool = False,
+    name_filter: str = "",
+) -> QFileDialog:
+    """A non-blocking file or folder chooser that writes its choice into ``target``."""
+    dialog = QFileDialog(parent, title, target.text(), name_filter)
+    dialog.setObjectName("browseDialog")
+    if folder:
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+    else:
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    dialog.fileSelected.connect(target.setText)
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
+    return dialog

@@ -25,7 +25,6 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -35,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .common import hrow
+from .common import compact_spin, hrow
 
 #: Name suffix → (unit shown, decimals, default maximum).
 UNIT_SUFFIXES: tuple[tuple[str, str, int, float], ...] = (
@@ -198,15 +197,12 @@ class DataclassForm(QWidget):
             spin = QDoubleSpinBox(self)
             spin.setDecimals(spec.decimals)
             spin.setRange(spec.minimum, spec.maximum)
-        spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
-        spin.setKeyboardTracking(True)
-        spin.setAccelerated(True)
+        compact_spin(spin)
         if spec.unit:
             spin.setSuffix(f" {spec.unit}")
         if value is not None:
             spin.setValue(int(value) if spec.kind is int else float(value))
         spin.valueChanged.connect(lambda _v: self.changed.emit())
-        spin.setMinimumWidth(130)
         return spin
 
     def values(self) -> dict[str, Any]:

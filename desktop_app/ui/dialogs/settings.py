@@ -40,7 +40,7 @@ from desktop_app.portfolio.config import STRATEGY_PRESETS
 from desktop_app.ui.app_settings import AppSettings
 
 from .allocations import AllocationEditor
-from .common import describe_failure, error_label, show_error
+from .common import compact_spin, describe_failure, error_label, show_error
 from .dataclass_form import DataclassForm
 from .settings_pages import AppearancePage, DataFeedPage, TradingPage
 
@@ -54,6 +54,7 @@ def _pct_spin(name: str, value: float, parent: QWidget) -> QDoubleSpinBox:
     spin.setDecimals(2)
     spin.setSuffix(" %")
     spin.setValue(value)
+    compact_spin(spin)
     return spin
 
 
@@ -72,6 +73,7 @@ class RiskLimitsPage(QWidget):
         config = manager.config
         self.strategy = QComboBox(self)
         self.strategy.setObjectName("strategyPresetCombo")
+        self.strategy.setMaximumWidth(240)
         for preset in PortfolioStrategy:
             self.strategy.addItem(preset.value.capitalize(), preset)
         self.strategy.setCurrentIndex(self.strategy.findData(config.strategy))
@@ -259,7 +261,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        self.resize(620, 560)
+        self.resize(760, 580)
         self.allocations.changed.connect(self._validate)
         for edit in (self.data_page.data_dir, self.data_page.replay_file):
             edit.textChanged.connect(lambda _t: self._validate())

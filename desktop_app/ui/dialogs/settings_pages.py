@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -30,7 +29,7 @@ from desktop_app.ui.app_settings import (
     store_api_credentials,
 )
 
-from .common import hrow
+from .common import browse, compact_spin, hrow
 
 EXCHANGES = ("binance", "bybit", "okx", "kraken", "coinbase", "kucoin", "bitget")
 
@@ -67,6 +66,7 @@ class DataFeedPage(QWidget):
         self.speed.setRange(0.1, 100_000)
         self.speed.setSuffix(" ×")
         self.speed.setValue(settings.replay_speed)
+        compact_spin(self.speed)
         self.exchange = QComboBox(self)
         self.exchange.setObjectName("exchangeCombo")
         self.exchange.setEditable(True)
@@ -118,16 +118,10 @@ class DataFeedPage(QWidget):
             self.key_state.setText(f"No keys stored for {exchange}.")
 
     def _browse_data_dir(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Data folder", self.data_dir.text())
-        if chosen:
-            self.data_dir.setText(chosen)
+        browse(self, self.data_dir, "Data folder", folder=True)
 
     def _browse_replay(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(
-            self, "Replay file", self.replay_file.text(), "CSV files (*.csv)"
-        )
-        if chosen:
-            self.replay_file.setText(chosen)
+        browse(self, self.replay_file, "Replay file", name_filter="CSV files (*.csv)")
 
     def problem(self) -> str:
         if not self.data_dir.text().strip():
@@ -179,6 +173,7 @@ class TradingPage(QWidget):
         self.fee_bps.setDecimals(2)
         self.fee_bps.setSuffix(" bps")
         self.fee_bps.setValue(float(settings.fee_bps))
+        compact_spin(self.fee_bps)
         help_text = QLabel(
             "The fee prefilled in the open and close tickets: notional × rate "
             "(10 bps = 0.10 %). You can always overwrite it in the ticket.",

@@ -258,7 +258,7 @@ class ColumnTableModel(QAbstractTableModel, Generic[Row]):
             return None
         if not 0 <= index.column() < len(self.columns):
             return None
-        row = self._rows[index.row()]
+        row = self.row_at(index.row())
         column = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             if column.text is not None:

@@ -1,10 +1,11 @@
 """The open-positions grid: one row per position id, live prices without model resets.
 
 Rows are ``Position`` snapshots from the engine. A coalesced price flush (see
-:mod:`desktop_app.ui.bridge`) re-marks the rows of the symbols that moved and emits **one**
-``dataChanged`` over the live columns (last price through weight) — at most ten a second,
-however fast the feed ticks. Opening, updating and closing a position insert, replace or
-remove a single row.
+:mod:`desktop_app.ui.bridge`) records the new price per symbol and emits **one**
+``dataChanged`` over the live columns (last price through weight) of the rows it moved —
+at most ten a second, however fast the feed ticks. Rows are re-marked lazily, when a cell
+is read, so a flush costs O(rows) dictionary look-ups and only the rows on screen are
+rebuilt. Opening, updating and closing a position insert, replace or remove a single row.
 
 Weight of equity is ``market_value / equity × 100`` (signed: a short has a negative
 weight), using the equity of the same price batch.
@@ -41,6 +42,8 @@ class PositionsModel(ColumnTableModel[Position]):
         self.precision = precision or SymbolPrecision()
         self.equity = Decimal(0)
         self._tick_direction: dict[str, int] = {}
+        self._marks: dict[str, Decimal] = {}  # last price per symbol
+        self._marked: dict[str, Position] = {}  # position id → row marked at its last price
         p = self.precision
         self.columns = (
             Column("symbol", "Symbol", lambda r: r.symbol, width=96),
@@ -151,15 +154,40 @@ class PositionsModel(ColumnTableModel[Position]):
             return current_theme().color("warning")
         return super().foreground(row, column)
 
+    # ------------------------------------------------------------------ marking
+    def row_at(self, row: int) -> Position:
+        return self._mark(self._rows[row])
+
+    def rows(self) -> list[Position]:
+        return [self._mark(position) for position in self._rows]
+
+    def get(self, key: str) -> Position | None:
+        position = super().get(key)
+        return None if position is None else self._mark(position)
+
+    def _mark(self, position: Position) -> Position:
+        """``position`` at its symbol's last price (built once per price, then cached)."""
+        price = self._marks.get(position.symbol)
+        if price is None or price == position.current_price:
+            return position
+        cached = self._marked.get(position.position_id)
+        if cached is not None and cached.current_price == price and cached.size == position.size:
+            return cached
+        marked = replace(position, current_price=price)
+        self._marked[position.position_id] = marked
+        return marked
+
     # ------------------------------------------------------------------- changes
     def load(self, positions: list[Position], equity: Decimal) -> None:
         self.equity = equity
+        self._marked.clear()
         for position in positions:
             self.precision.observe(position.symbol, position.current_price)
         self.set_rows(positions)
 
     def position_changed(self, position: Position) -> None:
         """An opened, scaled-in or partly closed position; a closed one leaves the grid."""
+        self._marked.pop(position.position_id, None)
         if not position.is_open:
             self.remove(position.position_id)
             return
@@ -171,14 +199,16 @@ class PositionsModel(ColumnTableModel[Position]):
         self._tick_direction.update({symbol: d for symbol, d in flush.direction.items() if d != 0})
         equity_moved = flush.equity != self.equity
         self.equity = flush.equity
+        moved = {
+            symbol for symbol, price in flush.prices.items() if self._marks.get(symbol) != price
+        }
+        self._marks.update(flush.prices)
         first = last = -1
-        for number, position in enumerate(self._rows):
-            price = flush.prices.get(position.symbol)
-            if price is None or price == position.current_price:
-                continue
-            self._rows[number] = replace(position, current_price=price)
-            first = number if first < 0 else first
-            last = number
+        if moved:
+            for number, position in enumerate(self._rows):
+                if position.symbol in moved:
+                    first = number if first < 0 else first
+                    last = number
         if not self._rows or (first < 0 and not equity_moved):
             return 0
         if equity_moved:  # every weight moves with equity
@@ -188,10 +218,16 @@ class PositionsModel(ColumnTableModel[Position]):
         return last - first + 1
 
     def totals(self) -> dict[str, Decimal]:
-        """Sums over the rows (for the grid's footer and tests)."""
+        """Sums over the rows at the last prices (without re-marking every row)."""
+        market_value = unrealized = realized = Decimal(0)
         with ledger_math():
-            return {
-                "market_value": sum((p.market_value for p in self._rows), Decimal(0)),
-                "unrealized_pnl": sum((p.unrealized_pnl for p in self._rows), Decimal(0)),
-                "realized_pnl": sum((p.realized_pnl for p in self._rows), Decimal(0)),
-            }
+            for p in self._rows:
+                notional = p.size * self._marks.get(p.symbol, p.current_price)
+                market_value += p.sign * notional
+                unrealized += p.sign * (notional - p.cost_basis)
+                realized += p.realized_pnl
+        return {
+            "market_value": market_value,
+            "unrealized_pnl": unrealized,
+            "realized_pnl": realized,
+        }

@@ -1,0 +1,113 @@
+"""Benchmarks of the trading window: cold start to first paint, and a price repaint.
+
+* **Start-up** — from spawning ``python -m desktop_app`` to the log line the app writes on
+  the main window's first paint (target: under 2 s). Each run uses a brand-new data dir,
+  so it includes creating the database and, with the market package, seeding the demo.
+  The first run is the coldest (files not yet in the OS cache) and is reported on its own.
+* **Price repaint** — one coalesced flush applied to a grid of 1,000 open positions:
+  re-marking every row, the single ``dataChanged``, and formatting every visible cell as
+  a repaint would (target: well under the 100 ms flush interval).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from desktop_app.portfolio import PositionTracker, PositionType
+from desktop_app.ui.bridge import PriceFlush
+from desktop_app.ui.models.positions_model import PositionsModel
+from tests.benchmarks.conftest import Bench, measure
+
+STARTS = 6
+MARKER = "window painted"
+
+
+def time_to_first_paint(data_dir: Path) -> float:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PORTFOLIO_DESK_DATA_DIR", None)
+    started = time.perf_counter()
+    painted = None
+    with subprocess.Popen(
+        [sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir), "--quit-after", "0.2"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if MARKER in line and painted is None:
+                painted = time.perf_counter() - started
+        process.wait(timeout=60)
+    assert process.returncode == 0 and painted is not None
+    return painted
+
+
+def test_bench_cold_start_to_first_painted_window(bench: Bench):
+    with tempfile.TemporaryDirectory() as folder:
+        samples = [time_to_first_paint(Path(folder) / f"data{run}") for run in range(STARTS)]
+    first = samples[0]
+    rest = np.array(samples[1:])
+    bench.record("app start → first paint (first run)", "s", value=first, target="< 2 s")
+    result = bench.record(
+        "app start → first paint (warm OS cache)",
+        "s",
+        p50=float(np.percentile(rest, 50)),
+        p99=float(np.percentile(rest, 99)),
+        value=float(np.percentile(rest, 50)),
+        target="< 2 s",
+        notes=f"{len(rest)} runs, new data dir each",
+    )
+    assert result.value < 2.0
+
+
+def test_bench_price_flush_on_a_thousand_positions(bench: Bench, qapp):
+    tracker = PositionTracker("USDT")
+    tracker.commit(tracker.prepare_cash(Decimal(10_000_000)))
+    symbols = [f"C{n:03d}/USDT" for n in range(100)]
+    prices = {symbol: Decimal(10 + n) for n, symbol in enumerate(symbols)}
+    tracker.update_prices(prices)
+    for n in range(1_000):
+        symbol = symbols[n % len(symbols)]
+        tracker.commit(tracker.prepare_open(symbol, PositionType.LONG, 3, prices[symbol]))
+    model = PositionsModel()
+    model.load(tracker.get_all_open_positions(), tracker.equity())
+    visible_rows = range(40)
+    step = iter(range(1, 10_000_000))
+
+    def flush_and_paint() -> None:
+        tick = next(step)
+        moved = {s: p + Decimal(tick % 7) / 100 for s, p in prices.items()}
+        model.apply_prices(
+            PriceFlush(
+                moved,
+                dict.fromkeys(moved, 1),
+                datetime.now(UTC),
+                Decimal(10_000_000 + tick),
+                Decimal(0),
+                50,
+            )
+        )
+        for row in visible_rows:
+            for column in range(model.columnCount()):
+                index = model.index(row, column)
+                model.data(index)
+                model.data(index, Qt.ItemDataRole.ForegroundRole)
+
+    samples = measure(flush_and_paint, repeat=40, warmup=3)
+    result = bench.record_samples(
+        "price flush, 1,000 positions (+ 40 visible rows formatted)",
+        samples,
+        target="< 20 ms",
+    )
+    assert result.p50 is not None and result.p50 < 100
