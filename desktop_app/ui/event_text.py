@@ -86,7 +86,7 @@ def describe_risk(payload: Any) -> str:
     """A risk violation or a breaker trip, whatever record the risk manager sends."""
     message = field_of(payload, "message", "description", "reason")
     limit = field_of(payload, "limit", "limit_name", "metric", "kind", "type")
-    value = field_of(payload, "value", "current_value", "actual")
+    value = field_of(payload, "current", "value", "current_value", "actual")
     threshold = field_of(payload, "threshold", "limit_value", "max_value")
     prefix = "Circuit breaker tripped" if is_breaker_trip(payload) else "Risk limit exceeded"
     parts: list[str] = []

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import app as desktop
+from desktop_app.ui.icon import ICO_SIZES, draw_icon
 from desktop_app.ui.main_window import MainWindow
 
 from .helpers import until
@@ -101,3 +103,28 @@ def test_logs_rotate_in_the_data_dir(tmp_path):
                 root.removeHandler(handler)
                 handler.close()
         root.setLevel(saved[1])
+
+
+def test_the_icon_ships_as_png_and_multi_size_ico():
+    folder = Path(desktop.__file__).resolve().parents[1] / "resources" / "icons"
+    png = QImage(str(folder / "portfolio-desk.png"))
+    assert (png.width(), png.height()) == (256, 256)
+    data = (folder / "portfolio-desk.ico").read_bytes()
+    reserved, kind, count = struct.unpack_from("<HHH", data)
+    assert (reserved, kind) == (0, 1) and count == len(ICO_SIZES)
+    sizes = [struct.unpack_from("<B", data, 6 + 16 * n)[0] or 256 for n in range(count)]
+    assert sizes == list(ICO_SIZES)
+
+
+def test_the_icon_drawing_matches_the_committed_png(qapp):
+    committed = QImage(
+        str(Path(desktop.__file__).resolve().parents[1] / "resources/icons/portfolio-desk.png")
+    )
+    drawn = draw_icon(256).convertToFormat(committed.format())
+    differing = sum(
+        1
+        for y in range(0, 256, 4)
+        for x in range(0, 256, 4)
+        if abs(drawn.pixelColor(x, y).lightness() - committed.pixelColor(x, y).lightness()) > 8
+    )
+    assert differing < 40  # of 4,096 samples; regenerate: uv run python -m desktop_app.ui.icon

@@ -176,6 +176,7 @@ class OpenPositionDialog(QDialog):
         self.notional.textEdited.connect(lambda _t: self._typed("notional"))
         self.price.textEdited.connect(lambda _t: self._changed())
         self.fee.textEdited.connect(lambda _t: self._changed())
+        self.strategy.currentTextChanged.connect(lambda _t: self._changed())
         self.live_button.clicked.connect(self._use_live_price)
         bridge.pricesUpdated.connect(self._prices_updated)
         bridge.statusChanged.connect(self._status_changed)
@@ -315,6 +316,7 @@ class OpenPositionDialog(QDialog):
                 self.size.value(),
                 price,
                 self.precision,
+                self.strategy.currentText().strip() or "manual",
             )
 
     def _touched(self, name: str) -> bool:

@@ -4,7 +4,10 @@ Shown only when a risk manager is attached (``manager.risk_manager``). While the
 types, the panel waits :data:`DEBOUNCE_MS` after the last keystroke, then asks
 
 * ``await risk_manager.check_position_risk(symbol, size, price)`` → ``(RiskAction, reason)``
-  and shows ALLOW (green), REDUCE (amber) or REJECT (red) with the reason;
+  and shows ALLOW (green), REDUCE (amber) or REJECT (red) with the reason; when the answer
+  also carries an ``allowed_size`` (REDUCE: the most that would pass), it is offered with a
+  button. The side and strategy are passed too when the risk manager accepts them
+  (``position_type=``, ``strategy=`` keywords);
 * ``await risk_manager.calculate_optimal_position_size(symbol, price)`` → the suggested
   size (a number, or a record with a ``size``-like field), with a button to use it.
 
@@ -14,6 +17,7 @@ result for what the trader typed last.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from decimal import Decimal
 from typing import Any
@@ -65,6 +69,14 @@ class RiskCheckPanel(QGroupBox):
         self._generation = 0
         self.action: str | None = None
         self.suggested: Decimal | None = None
+        self.allowed: Decimal | None = None
+        self._strategy = "manual"
+        self._side = PositionType.LONG
+        try:
+            parameters = inspect.signature(risk_manager.check_position_risk).parameters
+        except (TypeError, ValueError):
+            parameters = {}
+        self._keywords = {"position_type", "strategy"} & set(parameters)
         self._precision = SymbolPrecision()
         self.action_label = QLabel("—", self)
         self.action_label.setObjectName("riskActionLabel")
@@ -79,9 +91,14 @@ class RiskCheckPanel(QGroupBox):
         self.use_button.setObjectName("useSuggestedButton")
         self.use_button.setEnabled(False)
         self.use_button.clicked.connect(self._use)
+        self.allowed_button = QPushButton(self)
+        self.allowed_button.setObjectName("useAllowedButton")
+        self.allowed_button.hide()
+        self.allowed_button.clicked.connect(self._use_allowed)
         top = QHBoxLayout()
         top.addWidget(self.action_label)
         top.addWidget(self.reason_label, 1)
+        top.addWidget(self.allowed_button)
         bottom = QHBoxLayout()
         bottom.addWidget(self.suggested_label, 1)
         bottom.addWidget(self.use_button)
@@ -100,9 +117,12 @@ class RiskCheckPanel(QGroupBox):
         size: Decimal | None,
         price: Decimal | None,
         precision: SymbolPrecision,
+        strategy: str = "manual",
     ) -> None:
         """Check this ticket after a short pause in typing (None: nothing to check yet)."""
         self._precision = precision
+        self._side = side
+        self._strategy = strategy
         self._generation += 1
         if symbol is None or size is None or price is None or size <= 0 or price <= 0:
             self._request = None
@@ -118,8 +138,11 @@ class RiskCheckPanel(QGroupBox):
         if request is None:
             return
         symbol, size, price = request
+        options = {"position_type": self._side, "strategy": self._strategy}
+        keywords = {key: value for key, value in options.items() if key in self._keywords}
         try:
-            action, reason = await self.risk_manager.check_position_risk(symbol, size, price)
+            result = await self.risk_manager.check_position_risk(symbol, size, price, **keywords)
+            action, reason = result
             sizing = await self.risk_manager.calculate_optimal_position_size(symbol, price)
         except Exception as exc:  # a failing check must never break the ticket
             log.warning("risk check for %s failed", symbol, exc_info=exc)
@@ -130,6 +153,12 @@ class RiskCheckPanel(QGroupBox):
             return  # the trader changed the ticket meanwhile
         self.suggested = suggested_size(sizing)
         self._show(action_name(action), str(reason or ""))
+        allowed = getattr(result, "allowed_size", None)
+        self.allowed = allowed if allowed and self.action != "allow" else None
+        if self.allowed is not None:
+            text = self._precision.size(symbol, self.allowed, price)
+            self.allowed_button.setText(f"Use allowed {text}")
+        self.allowed_button.setVisible(self.allowed is not None)
         if self.suggested is not None:
             base = symbol.split("/")[0]
             text = self._precision.size(symbol, self.suggested, price)
@@ -148,9 +177,15 @@ class RiskCheckPanel(QGroupBox):
         self.reason_label.setText(reason)
         if action is None:
             self.suggested = None
+            self.allowed = None
             self.suggested_label.setText("")
             self.use_button.setEnabled(False)
+            self.allowed_button.hide()
 
     def _use(self) -> None:
         if self.suggested is not None:
             self.useSize.emit(self.suggested)
+
+    def _use_allowed(self) -> None:
+        if self.allowed is not None:
+            self.useSize.emit(self.allowed)

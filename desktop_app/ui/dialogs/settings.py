@@ -14,7 +14,6 @@ The risk-limit and rebalancing forms are built from the engine's dataclasses
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
 from pathlib import Path
 from typing import Any
@@ -181,20 +180,13 @@ class RebalancingPage(QWidget):
         return changes
 
 
-async def _follow(component: Any, attribute: str, record: Any) -> None:
+def _follow(component: Any, attribute: str, record: Any) -> None:
     """Hand a new ``RiskLimits``/``RebalanceConfig`` to a component that keeps its own copy.
 
-    The component's ``update_<attribute>`` method is used when it has one; otherwise the
-    attribute is replaced.
+    Components that read the record from the portfolio configuration already follow
+    ``update_config``; one that keeps a copy gets the attribute replaced.
     """
-    if component is None or getattr(component, attribute, None) == record:
-        return
-    update = getattr(component, f"update_{attribute}", None)
-    if callable(update):
-        result = update(record)
-        if inspect.isawaitable(result):
-            await result
-    else:
+    if component is not None and getattr(component, attribute, record) != record:
         setattr(component, attribute, record)
 
 
@@ -302,9 +294,9 @@ class SettingsDialog(QDialog):
                 await self.manager.update_config(**changes)
                 changed.extend(name.replace("_", " ") for name in changes)
                 if "risk_limits" in changes:
-                    await _follow(self.manager.risk_manager, "limits", changes["risk_limits"])
+                    _follow(self.manager.risk_manager, "limits", changes["risk_limits"])
                 if "rebalance_config" in changes:
-                    await _follow(self.manager.rebalancer, "config", changes["rebalance_config"])
+                    _follow(self.manager.rebalancer, "config", changes["rebalance_config"])
             targets = self.allocations.targets_or_none()
             if targets is not None and targets != dict(self.manager.config.target_allocations):
                 await self.manager.set_target_allocations(targets)
