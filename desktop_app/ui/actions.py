@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMainWindow, QSizePolicy, QToolBar, QWidget
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,38 @@ class Actions:
             action.setCheckable(spec.checkable)
             parent.addAction(action)
             setattr(self, spec.attribute, action)
+
+
+def build_menus_and_toolbar(window: QMainWindow, a: Actions) -> QToolBar:
+    """The menu bar and the trading toolbar; Liquidate sits apart at the right, in red."""
+    menu = window.menuBar()
+    file_menu = menu.addMenu("&File")
+    file_menu.addActions([a.export, a.settings])
+    file_menu.addSeparator()
+    file_menu.addAction(a.open_data_dir)
+    file_menu.addSeparator()
+    file_menu.addAction(a.quit)
+    menu.addMenu("&Trade").addActions([a.open_position, a.close_position, a.edit_tags])
+    portfolio_menu = menu.addMenu("&Portfolio")
+    portfolio_menu.addActions([a.pause, a.rebalance])
+    portfolio_menu.addSeparator()
+    portfolio_menu.addAction(a.liquidate)
+    menu.addMenu("&View").addActions([a.find, a.reset_layout])
+    menu.addMenu("&Help").addAction(a.about)
+
+    toolbar = QToolBar("Trading", window)
+    toolbar.setObjectName("tradingToolbar")
+    toolbar.setMovable(False)
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    toolbar.addActions([a.open_position, a.close_position])
+    toolbar.addSeparator()
+    toolbar.addActions([a.pause, a.rebalance])
+    toolbar.addSeparator()
+    toolbar.addActions([a.export, a.settings])
+    spacer = QWidget(toolbar)
+    spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    toolbar.addWidget(spacer)
+    toolbar.addAction(a.liquidate)
+    toolbar.widgetForAction(a.liquidate).setObjectName("liquidateButton")
+    window.addToolBar(toolbar)
+    return toolbar

@@ -10,6 +10,7 @@ writes run in an executor, and price ticks repaint at most ten times a second.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QSplitter,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app import APP_NAME, __version__
 from desktop_app.portfolio import Fill, PortfolioManager, PortfolioStatus, Position
+from desktop_app.portfolio.values import utc_now
 
-from .actions import Actions
+from .actions import Actions, build_menus_and_toolbar
 from .app_settings import AppSettings
 from .bridge import EngineBridge, PriceFlush
 from .event_log import Category, EventLog, Level
@@ -47,7 +48,7 @@ from .history_panel import HistoryPanel
 from .notifications import Notifier
 from .positions_panel import PositionsPanel
 from .status_bar import StatusBarView
-from .summary_strip import SummaryStrip
+from .summary_strip import SummaryStrip, day_start
 from .theme import apply_theme
 from .trading_actions import TradingActions
 
@@ -115,45 +116,7 @@ class MainWindow(QMainWindow):
         return f"{APP_NAME}{demo} — {self.data_dir.name or self.data_dir}"
 
     def _build(self) -> None:
-        a = self.actions_
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addActions([a.export, a.settings])
-        file_menu.addSeparator()
-        file_menu.addActions([a.open_data_dir])
-        file_menu.addSeparator()
-        file_menu.addAction(a.quit)
-        trade_menu = menu.addMenu("&Trade")
-        trade_menu.addActions([a.open_position, a.close_position, a.edit_tags])
-        portfolio_menu = menu.addMenu("&Portfolio")
-        portfolio_menu.addActions([a.pause, a.rebalance])
-        portfolio_menu.addSeparator()
-        portfolio_menu.addAction(a.liquidate)
-        view_menu = menu.addMenu("&View")
-        view_menu.addActions([a.find, a.reset_layout])
-        help_menu = menu.addMenu("&Help")
-        help_menu.addAction(a.about)
-
-        toolbar = QToolBar("Trading", self)
-        toolbar.setObjectName("tradingToolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        toolbar.addActions([a.open_position, a.close_position])
-        toolbar.addSeparator()
-        toolbar.addActions([a.pause, a.rebalance])
-        toolbar.addSeparator()
-        toolbar.addAction(a.export)
-        toolbar.addAction(a.settings)
-        spacer = QWidget(toolbar)
-        spacer.setSizePolicy(
-            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
-        )
-        toolbar.addWidget(spacer)
-        toolbar.addAction(a.liquidate)
-        toolbar.widgetForAction(a.liquidate).setObjectName("liquidateButton")
-        self.toolbar = toolbar
-        self.addToolBar(toolbar)
-
+        self.toolbar = build_menus_and_toolbar(self, self.actions_)
         self.summary = SummaryStrip(self)
         self.positions = PositionsPanel(self.precision, self)
         self.history = HistoryPanel(self.precision, self)
@@ -235,31 +198,29 @@ class MainWindow(QMainWindow):
         self._selection_changed()
 
     async def load_history(self) -> None:
-        """Load the full fill journal and the day's opening equity from the store, if any."""
+        """Load the full fill journal and the day's opening equity from the store, if any.
+
+        The engine keeps only recent fills in memory; the store has them all. The day P&L
+        starts from the last equity snapshot recorded before 00:00 UTC.
+        """
         store = getattr(self.manager, "store", None)
         if store is None:
             return
         try:
-            fills = await store.read_fills()
-            self.history.fills_model.load(list(fills))
-            curve = await store.read_equity_curve(end=self.summary_day_start())
-            if curve is not None and len(curve):
-                from decimal import Decimal
-
-                self.summary.day_pnl.set_history_baseline(
-                    Decimal(str(float(curve["equity"].iloc[-1]))), self.summary_day_start()
-                )
+            self.history.fills_model.load(list(await store.read_fills()))
+            midnight = day_start(utc_now())
+            curve = await store.read_equity_curve(end=midnight)
+            if len(curve):
+                equity = Decimal(repr(float(curve["equity"].iloc[-1])))
+                self.summary.day_pnl.set_history_baseline(equity, midnight)
                 self.refresh_summary()
-        except Exception as exc:
-            self.event_log.add(f"Could not load the history from the database: {exc}", Level.ERROR)
-            log.exception("loading history failed")
-
-    def summary_day_start(self) -> Any:
-        from desktop_app.portfolio.values import utc_now
-
-        from .summary_strip import day_start
-
-        return day_start(utc_now())
+        except Exception as exc:  # the grids keep the in-memory history
+            log.exception("loading the history from the database failed")
+            self.event_log.add(
+                f"Could not load the full history from the database: {exc}",
+                Level.ERROR,
+                Category.SYSTEM,
+            )
 
     def refresh_summary(self) -> None:
         manager = self.manager

@@ -14,7 +14,7 @@ tooltip.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -213,12 +213,3 @@ class SummaryStrip(QFrame):
     def refresh_style(self) -> None:
         for tile in self.tiles:
             tile.refresh_fonts()
-
-
-def midnight_before(now: datetime | None = None) -> datetime:
-    """00:00 UTC today (the boundary the day P&L starts from)."""
-    return day_start(now or utc_now())
-
-
-def previous_day(now: datetime | None = None) -> datetime:
-    return midnight_before(now) - timedelta(days=1)

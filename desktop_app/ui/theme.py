@@ -42,6 +42,7 @@ class Theme:
     danger_button: str
     tick_up: str
     tick_down: str
+    on_accent: str  # text on a green/amber/red badge or button
 
     def color(self, role: str) -> QColor:
         return QColor(getattr(self, role))
@@ -64,6 +65,7 @@ DARK = Theme(
     danger_button="#b62324",
     tick_up="#56d364",
     tick_down="#ff8170",
+    on_accent="#0b0e12",
 )
 
 LIGHT = Theme(
@@ -83,6 +85,7 @@ LIGHT = Theme(
     danger_button="#c62828",
     tick_up="#137a2f",
     tick_down="#c4281c",
+    on_accent="#ffffff",
 )
 
 THEMES: dict[str, Theme] = {DARK.name: DARK, LIGHT.name: LIGHT}
@@ -163,7 +166,8 @@ QToolBar {{ background: {t.window}; border: none; border-bottom: 1px solid {t.bo
     spacing: 4px; padding: 3px 6px; }}
 QToolBar QToolButton {{ padding: 4px 10px; border-radius: 4px; border: 1px solid transparent; }}
 QToolBar QToolButton:hover {{ background: {t.raised}; border-color: {t.border}; }}
-QToolBar QToolButton:checked {{ background: {t.warning}; color: #1b1f26; font-weight: 600; }}
+QToolBar QToolButton:checked {{ background: {t.warning}; color: {t.on_accent};
+    font-weight: 600; }}
 QToolBar QToolButton#liquidateButton {{ background: {t.danger_button}; color: #ffffff;
     font-weight: 600; }}
 QToolBar QToolButton#liquidateButton:hover {{ border-color: #ff9d96; }}
@@ -188,22 +192,22 @@ QLineEdit:focus, QComboBox:focus, QDoubleSpinBox:focus, QSpinBox:focus {{
 QLineEdit[invalid="true"], QComboBox[invalid="true"] {{ border-color: {t.negative}; }}
 QLabel[role="error"] {{ color: {t.negative}; }}
 QLabel[role="muted"] {{ color: {t.muted}; }}
-QLabel[role="banner"] {{ background: {t.warning}; color: #1b1f26; padding: 6px 8px;
+QLabel[role="banner"] {{ background: {t.warning}; color: {t.on_accent}; padding: 6px 8px;
     border-radius: 3px; font-weight: 600; }}
 QFrame#summaryStrip {{ background: {t.base}; border-bottom: 1px solid {t.border}; }}
 QFrame[role="tile"] {{ background: transparent; border-right: 1px solid {t.border}; }}
 QLabel[role="tileTitle"] {{ color: {t.muted}; font-size: 8pt; letter-spacing: 0.5px; }}
 QLabel[role="badge"] {{ border-radius: 3px; padding: 3px 10px; font-weight: 700;
-    color: #111418; }}
+    color: {t.on_accent}; }}
 QPushButton {{ background: {t.raised}; border: 1px solid {t.border}; border-radius: 3px;
     padding: 4px 12px; }}
 QPushButton:hover {{ border-color: {t.accent}; }}
 QPushButton:default {{ border-color: {t.accent}; }}
 QPushButton:disabled {{ color: {t.muted}; }}
 QPushButton:checked {{ background: {t.selection}; border-color: {t.accent}; }}
-QPushButton[side="long"]:checked {{ background: {t.positive}; color: #0b0e12;
+QPushButton[side="long"]:checked {{ background: {t.positive}; color: {t.on_accent};
     border-color: {t.positive}; font-weight: 700; }}
-QPushButton[side="short"]:checked {{ background: {t.negative}; color: #0b0e12;
+QPushButton[side="short"]:checked {{ background: {t.negative}; color: {t.on_accent};
     border-color: {t.negative}; font-weight: 700; }}
 QStatusBar {{ background: {t.window}; border-top: 1px solid {t.border}; color: {t.muted}; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
