@@ -26,7 +26,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["CcxtFeed", "backoff_delay"]
 
+#: A local clock further than this from the exchange's is worth a warning.
+_CLOCK_WARNING_S = 5.0
 INSTALL_HINT = "live prices need the 'live' extra: run `uv run --extra live portfolio-desk`"
 _OHLCV_PAGE = 1000
 
@@ -111,6 +113,8 @@ class CcxtFeed(FeedBase):
         self.polls = 0
         self.last_backoff_s: float | None = None
         self.rejected_symbols: dict[str, str] = {}
+        #: exchange clock minus this computer's clock, measured on connect
+        self.clock_offset_s = 0.0
 
     # ------------------------------------------------------------- exchange
     def _create_exchange(self) -> Any:
@@ -134,7 +138,20 @@ class CcxtFeed(FeedBase):
                 exchange.urls["api"] = _rebase(api, self.api_base_url)
         return exchange
 
-    async def _load_markets(self) -> None:
+    async def _connect(self) -> None:
+        """Learn the exchange's clock and markets; drop symbols it does not list."""
+        if self.exchange.has.get("fetchTime"):
+            asked = time.time()
+            server_ms = await self.exchange.fetch_time()
+            answered = time.time()
+            self.clock_offset_s = server_ms / 1000 - (asked + answered) / 2
+            if abs(self.clock_offset_s) > _CLOCK_WARNING_S:
+                log.warning(
+                    "this computer's clock is %.0f s %s %s's; prices are timed by the exchange",
+                    abs(self.clock_offset_s),
+                    "behind" if self.clock_offset_s > 0 else "ahead of",
+                    self.exchange_id,
+                )
         markets = await self.exchange.load_markets()
         for symbol in sorted(self._symbols):
             if symbol not in markets:
@@ -144,6 +161,11 @@ class CcxtFeed(FeedBase):
         log.warning("%s: %s; not watching it", self.exchange_id, reason)
         self.rejected_symbols[symbol] = reason
         self._symbols = self._symbols - {symbol}
+
+    def now(self) -> datetime:
+        """The exchange's time (this computer's clock corrected by the measured offset),
+        which the exchange's own timestamps are judged against."""
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset_s)
 
     # -------------------------------------------------------------- watching
     async def watch(self, *symbols: str) -> None:
@@ -217,7 +239,7 @@ class CcxtFeed(FeedBase):
     async def poll_once(self) -> list[Tick]:
         """One poll: load markets if needed, fetch every watched ticker, publish fresh ones."""
         if not self.exchange.markets:
-            await self._load_markets()
+            await self._connect()
         symbols = sorted(self._symbols)
         ticks: list[Tick] = []
         if symbols:
@@ -254,7 +276,7 @@ class CcxtFeed(FeedBase):
                 price = ticker.get("close")
             stamp = ticker.get("timestamp")
             if stamp is None:  # the exchange gives no time: take the moment we heard it
-                when = datetime.now(UTC)
+                when = self.now()
             else:
                 if stamp <= self._last_exchange_ms.get(symbol, -1):
                     continue  # the same ticker again: not fresh

@@ -32,8 +32,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from numbers import Real
 from typing import Any
 
 from desktop_app.portfolio.errors import PortfolioError
@@ -45,7 +43,7 @@ from .conversion import PriceConverter
 from .errors import MarketDataError
 from .feed import FeedStatus, PriceFeed, Tick
 from .history import backfill_missing_bars
-from .validation import DropReason, DropReport
+from .validation import DropReason, DropReport, check_tick, tick_volume
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +272,7 @@ class PricePipeline:
             except (TypeError, IndexError, KeyError):
                 reason = DropReason.MALFORMED
             else:
-                reason, price, epoch_s = _check_tick(price, when)
+                reason, price, epoch_s = check_tick(price, when)
                 if reason is None:
                     if type(symbol) is not str or symbol not in watched:
                         reason = DropReason.UNKNOWN_SYMBOL
@@ -292,7 +290,7 @@ class PricePipeline:
                 continue
             last_tick[symbol] = epoch_s
             pending[symbol] = price
-            add_bar(symbol, price, epoch_s, _volume(volume))
+            add_bar(symbol, price, epoch_s, tick_volume(volume))
             latest = max(latest, epoch_s)
             accepted += 1
         self.ticks_received += len(ticks)
@@ -383,31 +381,3 @@ class PricePipeline:
             last_tick_at={s: datetime.fromtimestamp(t, UTC) for s, t in self._last_tick_s.items()},
             refused_symbols=self.converter.refused,
         )
-
-
-def _check_tick(price: object, when: object) -> tuple[DropReason | None, float, float]:
-    """``(reason, price, epoch seconds)``; reason None when the price and time are usable."""
-    if type(price) is not float:
-        if isinstance(price, bool) or not isinstance(price, (Real, Decimal)):
-            return DropReason.NOT_A_NUMBER, 0.0, 0.0
-        try:
-            price = float(price)
-        except (ValueError, OverflowError):
-            return DropReason.NOT_FINITE, 0.0, 0.0
-    if not math.isfinite(price):
-        return DropReason.NOT_FINITE, 0.0, 0.0
-    if price <= 0:
-        return DropReason.NOT_POSITIVE, 0.0, 0.0
-    if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
-        return DropReason.BAD_TIMESTAMP, 0.0, 0.0
-    return None, price, when.timestamp()
-
-
-def _volume(value: object) -> float:
-    """A tick's size if it is a sane number, else 0 (a bad size never costs the price)."""
-    if type(value) is float:
-        return value if value >= 0 and math.isfinite(value) else 0.0
-    if isinstance(value, bool) or not isinstance(value, (Real, Decimal)):
-        return 0.0
-    number = float(value)
-    return number if number >= 0 and math.isfinite(number) else 0.0

@@ -70,6 +70,7 @@ class ReplayFeed(FeedBase):
         start: datetime | None = None,
         end: datetime | None = None,
         clock: Callable[[], float] = time.monotonic,
+        realtime: bool = True,
     ) -> None:
         if not (isinstance(speed, (int, float)) and math.isfinite(speed) and speed > 0):
             raise MarketDataError(f"replay speed must be a positive number, got {speed!r}")
@@ -79,6 +80,7 @@ class ReplayFeed(FeedBase):
         super().__init__(symbols)
         self.speed = float(speed)
         self.batch_interval_s = float(batch_interval_s)
+        self.realtime = realtime
         self._clock = clock
         parts = []
         for index, (symbol, frame) in enumerate(zip(symbols, bars.values(), strict=True)):
@@ -106,7 +108,7 @@ class ReplayFeed(FeedBase):
         self._end_s = (
             self._times[-1] if end is None else min(self._times[-1], as_utc(end).timestamp())
         )
-        self._cursor_s = first - 1e-6
+        self._cursor_s = first  # events at the cursor are published by the next advance
         self._task: asyncio.Task[None] | None = None
         self._finished = asyncio.Event()
 
@@ -193,17 +195,26 @@ class ReplayFeed(FeedBase):
         return len(ticks)
 
     async def start(self) -> None:
-        """Play in real time at ``speed`` market seconds per clock second."""
+        """Play in real time at ``speed`` market seconds per clock second.
+
+        With ``realtime=False`` the feed only reports LIVE; the caller calls :meth:`advance`.
+        """
         if self._task is not None and not self._task.done():
             return
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="replay-feed")
+        if not self.realtime:
+            self._set_status(
+                FeedStatus.LIVE, f"replaying history from {self.now():%Y-%m-%d %H:%M} UTC"
+            )
+            return
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(self._clock()), name="replay-feed"
+        )
         self._set_status(
             FeedStatus.LIVE,
             f"replaying history at {self.speed:g}× from {self.now():%Y-%m-%d %H:%M} UTC",
         )
 
-    async def _run(self) -> None:
-        last = self._clock()
+    async def _run(self, last: float) -> None:
         try:
             while not self.finished:
                 await asyncio.sleep(self.batch_interval_s)

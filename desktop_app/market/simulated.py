@@ -13,7 +13,8 @@ Two ways to drive it, both reproducible from ``seed``:
   (a suspended laptop) it jumps the whole missed interval in a single exact GBM step
   rather than replaying a burst of ticks.
 * :meth:`SimulatedFeed.step` / :meth:`SimulatedFeed.advance` publish simulated time
-  deterministically with no sleeping: tests and benchmarks use these.
+  deterministically with no sleeping: tests and benchmarks use these, with
+  ``realtime=False`` so that :meth:`SimulatedFeed.start` leaves the stepping to them.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ log = logging.getLogger(__name__)
 __all__ = ["SimulatedFeed"]
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
-#: After a stall longer than this many batch intervals, jump instead of catching up.
-_MAX_CATCH_UP_BATCHES = 20
+#: After a stall longer than this (seconds), jump instead of catching up tick by tick.
+MAX_CATCH_UP_S = 5.0
 
 
 class SimulatedFeed(FeedBase):
@@ -59,6 +60,7 @@ class SimulatedFeed(FeedBase):
         speed: float = 1.0,
         start_time: datetime | None = None,
         clock: Callable[[], float] = time.monotonic,
+        realtime: bool = True,
     ) -> None:
         params = params or SimulationParams.load()
         if symbols is not None:
@@ -76,10 +78,12 @@ class SimulatedFeed(FeedBase):
         self.tick_rate_hz = float(tick_rate_hz)
         self.batch_interval_s = float(batch_interval_s)
         self.speed = float(speed)
+        self.realtime = realtime
         self._clock = clock
         self._rng = np.random.default_rng(seed)
         self._order = params.symbols  # tick order within a step
         self._log_prices = np.log(np.asarray(params.start_prices))
+        self._last_prices = list(params.start_prices)  # exact, not exp(log(p))
         self._mu = np.asarray(params.drift_annual)
         self._sigma = np.asarray(params.volatility_annual)
         self._chol_t = params.cholesky().T
@@ -101,7 +105,7 @@ class SimulatedFeed(FeedBase):
 
     def prices(self) -> dict[str, float]:
         """The current simulated price of every symbol."""
-        return dict(zip(self._order, np.exp(self._log_prices).tolist(), strict=True))
+        return dict(zip(self._order, self._last_prices, strict=True))
 
     # --------------------------------------------------------------- stepping
     def _paths(self, steps: int, dt_s: float) -> np.ndarray:
@@ -121,10 +125,12 @@ class SimulatedFeed(FeedBase):
         append = ticks.append
         base = self._elapsed_s
         start = self._start_time
-        for k, row in enumerate(np.exp(paths).tolist(), start=1):
+        rows = np.exp(paths).tolist()
+        for k, row in enumerate(rows, start=1):
             when = start + timedelta(seconds=base + k * dt_s)
             for symbol, price in zip(symbols, row, strict=True):
                 append(Tick(symbol, price, when))
+        self._last_prices = rows[-1]
         self._elapsed_s = base + len(paths) * dt_s
         self.steps_taken += len(paths)
         self._publish(ticks)
@@ -160,20 +166,27 @@ class SimulatedFeed(FeedBase):
 
     # -------------------------------------------------------------- real time
     async def start(self) -> None:
-        """Run in real time: a batch of due steps every ``batch_interval_s``."""
+        """Run in real time: a batch of due steps every ``batch_interval_s``.
+
+        With ``realtime=False`` the feed only reports LIVE; the caller steps it.
+        """
         if self._task is not None and not self._task.done():
+            return
+        if not self.realtime:
+            self._set_status(FeedStatus.LIVE, "simulated prices, stepped by the caller")
             return
         self._set_status(FeedStatus.CONNECTING, "starting the simulated market")
         self._start_time = utc_now() - timedelta(seconds=self._elapsed_s)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="simulated-feed")
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(self._clock()), name="simulated-feed"
+        )
         rate = f"{self.tick_rate_hz:g} ticks/s"
         speed = "" if self.speed == 1 else f", {self.speed:g}× market speed"
         self._set_status(FeedStatus.LIVE, f"simulated prices, {rate}{speed}")
 
-    async def _run(self) -> None:
-        started = self._clock()
+    async def _run(self, started: float) -> None:
         done_s = 0.0
-        max_lag_s = self.batch_interval_s * _MAX_CATCH_UP_BATCHES
+        max_lag_s = max(MAX_CATCH_UP_S, 2 * self.batch_interval_s)
         try:
             while True:
                 await asyncio.sleep(self.batch_interval_s)

@@ -9,14 +9,18 @@ line every ``interval_s`` seconds, not thousands.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from enum import Enum
+from numbers import Real
 
 log = logging.getLogger("desktop_app.market.pipeline")
 
-__all__ = ["DropReason", "DropReport"]
+__all__ = ["DropReason", "DropReport", "check_tick", "tick_volume"]
 
 
 class DropReason(Enum):
@@ -68,3 +72,31 @@ class DropReport:
         self._last_warning = now
         self.warnings_written += 1
         return True
+
+
+def check_tick(price: object, when: object) -> tuple[DropReason | None, float, float]:
+    """``(reason, price, epoch seconds)``; reason None when the price and time are usable."""
+    if type(price) is not float:
+        if isinstance(price, bool) or not isinstance(price, (Real, Decimal)):
+            return DropReason.NOT_A_NUMBER, 0.0, 0.0
+        try:
+            price = float(price)
+        except (ValueError, OverflowError):
+            return DropReason.NOT_FINITE, 0.0, 0.0
+    if not math.isfinite(price):
+        return DropReason.NOT_FINITE, 0.0, 0.0
+    if price <= 0:
+        return DropReason.NOT_POSITIVE, 0.0, 0.0
+    if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
+        return DropReason.BAD_TIMESTAMP, 0.0, 0.0
+    return None, price, when.timestamp()
+
+
+def tick_volume(value: object) -> float:
+    """A tick's size if it is a sane number, else 0 (a bad size never costs the price)."""
+    if type(value) is float:
+        return value if value >= 0 and math.isfinite(value) else 0.0
+    if isinstance(value, bool) or not isinstance(value, (Real, Decimal)):
+        return 0.0
+    number = float(value)
+    return number if number >= 0 and math.isfinite(number) else 0.0
