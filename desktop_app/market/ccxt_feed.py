@@ -224,12 +224,15 @@ class CcxtFeed(FeedBase):
                 self._set_status(FeedStatus.ERROR, f"{self.exchange_id} refused access: {exc}")
                 return
             except Exception as exc:  # network, exchange or parsing trouble: retry
+                if isinstance(exc, ccxt_async.BaseError):
+                    log.debug("%s poll failed", self.exchange_id, exc_info=exc)
+                else:  # not the exchange's doing: worth a traceback in the log
+                    log.exception("%s poll failed unexpectedly", self.exchange_id)
                 self.failures += 1
                 delay = self.last_backoff_s = backoff_delay(
                     self.failures, self.backoff_initial_s, self.backoff_max_s, self._rng
                 )
                 reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-                log.debug("%s poll failed", self.exchange_id, exc_info=exc)
                 self._set_status(
                     FeedStatus.RECONNECTING,
                     f"{type(exc).__name__}: {reason} — retry {self.failures} in {delay:.1f} s",

@@ -71,6 +71,10 @@ class PriceFeed(Protocol):
     """What the pipeline and the GUI need from any source of prices."""
 
     name: str
+    #: Whether the pipeline should store this feed's bars as price history. False for a
+    #: replay: its history exists already, and its synthetic intrabar ticks must never
+    #: overwrite real minutes in the store.
+    records_history: bool
 
     @property
     def symbols(self) -> frozenset[str]:
@@ -102,6 +106,7 @@ class FeedBase:
     """Subscribers, status and listeners: the bookkeeping every feed shares."""
 
     name = "feed"
+    records_history = True
 
     def __init__(self, symbols: Sequence[str] = ()) -> None:
         self._symbols: frozenset[str] = frozenset(symbols)
@@ -147,7 +152,8 @@ class FeedBase:
             return
         self._status = status
         self._status_message = message
-        level = logging.WARNING if status in (FeedStatus.ERROR, FeedStatus.STALE) else logging.INFO
+        troubled = (FeedStatus.ERROR, FeedStatus.STALE, FeedStatus.RECONNECTING)
+        level = logging.WARNING if status in troubled else logging.INFO
         log.log(level, "%s feed: %s%s", self.name, status.value, f" ({message})" if message else "")
         for listener in tuple(self._status_listeners):
             try:

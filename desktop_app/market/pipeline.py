@@ -99,7 +99,10 @@ class PricePipeline:
         self.manager = manager
         self.feed = feed
         self.batch_interval_s = batch_interval_s
-        self.store = getattr(manager, "store", None) if store is _FROM_MANAGER else store
+        if store is _FROM_MANAGER:
+            store = getattr(manager, "store", None)
+        #: Where bars go; None when there is no store or the feed's bars are not history.
+        self.store = store if getattr(feed, "records_history", True) else None
         self.max_future_s = max_future_s
         self.max_age_s = max_age_s
         self.backfill_days = backfill_days
@@ -191,12 +194,17 @@ class PricePipeline:
         return task
 
     async def _run(self) -> None:
+        failing = False
         while True:
             await asyncio.sleep(self.batch_interval_s)
             try:
                 await self.flush()
             except PortfolioError as exc:  # the manager shut down under us, for example
-                log.error("price batch not delivered: %s", exc)
+                if not failing:  # once per failure streak, not ten times a second
+                    log.error("price batches are not delivered: %s", exc)
+                failing = True
+            else:
+                failing = False
 
     # ------------------------------------------------------------- watching
     def _replan(self) -> None:

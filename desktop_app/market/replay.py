@@ -6,6 +6,9 @@ assumption) at ``t + d/4`` and ``t + d/2``, and the close at ``t + 3d/4``; each 
 quarter of the bar's volume. Replaying 1-minute bars through the pipeline therefore rebuilds
 the very same 1-minute bars.
 
+Its bars are not stored unless ``records_history=True``: the history replayed exists
+already, and a daily file's four synthetic ticks must not overwrite real minutes.
+
 ``speed`` is market seconds per clock second (60: a minute of history per second). Ticks
 carry their historical timestamps and :meth:`ReplayFeed.now` is the replay cursor, so the
 pipeline judges them against replay time. Batches span at most a minute of market time.
@@ -71,6 +74,7 @@ class ReplayFeed(FeedBase):
         end: datetime | None = None,
         clock: Callable[[], float] = time.monotonic,
         realtime: bool = True,
+        records_history: bool = False,
     ) -> None:
         if not (isinstance(speed, (int, float)) and math.isfinite(speed) and speed > 0):
             raise MarketDataError(f"replay speed must be a positive number, got {speed!r}")
@@ -81,6 +85,7 @@ class ReplayFeed(FeedBase):
         self.speed = float(speed)
         self.batch_interval_s = float(batch_interval_s)
         self.realtime = realtime
+        self.records_history = records_history
         self._clock = clock
         parts = []
         for index, (symbol, frame) in enumerate(zip(symbols, bars.values(), strict=True)):

@@ -55,7 +55,7 @@ async def test_replaying_minute_bars_through_the_pipeline_rebuilds_the_same_bars
     minute_bars, bar_store
 ):
     history = minute_bars.iloc[:180]
-    feed = ReplayFeed({"BTC/USDT": history}, realtime=False)
+    feed = ReplayFeed({"BTC/USDT": history}, realtime=False, records_history=True)
     async with quiet_manager() as pm:
         pipeline = PricePipeline(pm, feed, store=bar_store)
         await pipeline.start(run_loop=False)
@@ -143,3 +143,16 @@ def test_an_empty_history_and_a_bad_speed_are_refused(minute_bars):
         ReplayFeed({"BTC/USDT": minute_bars.iloc[:0]})
     with pytest.raises(MarketDataError, match="speed must be a positive number"):
         ReplayFeed({"BTC/USDT": minute_bars}, speed=np.nan)
+
+
+async def test_a_replay_never_writes_its_synthetic_bars_over_stored_history(prices_dir, bar_store):
+    feed = ReplayFeed.from_csv(prices_dir / "BTC-USDT_1d.csv", realtime=False)
+    async with quiet_manager() as pm:
+        pipeline = PricePipeline(pm, feed, store=bar_store)
+        assert pipeline.store is None
+        await pipeline.start(run_loop=False)
+        feed.advance(10 * 86_400)
+        await pipeline.flush()
+        await pipeline.stop()
+    assert bar_store.bars == {}
+    assert pipeline.stats().bars_completed > 0
