@@ -189,7 +189,11 @@ class CcxtFeed(FeedBase):
         if self._task is not None and not self._task.done():
             return
         if self.exchange is None:
-            self.exchange = self._create_exchange()
+            try:
+                self.exchange = self._create_exchange()
+            except MarketDataError as exc:
+                self._set_status(FeedStatus.ERROR, str(exc))
+                raise
         self._set_status(FeedStatus.CONNECTING, f"connecting to {self.exchange_id}")
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"{self.exchange_id}-feed"

@@ -190,7 +190,7 @@ async def test_without_ccxt_the_feed_says_how_to_install_it(monkeypatch):
     feed = CcxtFeed(["BTC/USDT"])
     with pytest.raises(MarketDataError, match="uv run --extra live"):
         await feed.start()
-    assert feed.status is FeedStatus.STOPPED
+    assert feed.status is FeedStatus.ERROR and "--extra live" in feed.status_message
 
 
 async def test_an_unknown_exchange_is_refused():
@@ -209,3 +209,14 @@ async def test_ticks_are_judged_by_the_exchanges_clock_when_this_computers_is_of
             assert "clock is 120 s behind binance's" in caplog.text
             assert pipeline.stats().ticks_dropped == 0
             await pipeline.stop()
+
+
+async def test_rejected_credentials_are_an_error_not_an_endless_retry():
+    async with Harness({"BTCUSDT": 65_000.0}) as h:
+        h.stub.fail_next(1_000, status=401)
+        await h.feed.start()
+        await eventually(lambda: h.feed.status is FeedStatus.ERROR)
+        assert "binance refused access" in h.feed.status_message
+        requests = len(h.stub.requests)
+        await eventually(h.feed._task.done)  # the poller ended itself
+        assert len(h.stub.requests) == requests  # polling stopped
