@@ -17,7 +17,7 @@ class FeedKind(Enum):
 
     SIMULATED = "simulated"  # offline default: correlated GBM estimated from real history
     REPLAY = "replay"  # historical OHLCV CSV files played back
-    LIVE = "live"  # an exchange through ccxt (extra `live`)
+    LIVE = "ccxt"  # an exchange through ccxt (extra `live`); "live" is accepted too
 
 
 def create_feed(
@@ -32,8 +32,10 @@ def create_feed(
 ) -> PriceFeed:
     """A ready-to-start feed. ``speed``: market speed (simulated, default 1) or replay
     speed (market seconds per second, default 60)."""
+    if isinstance(kind, str) and kind.strip().lower() == "live":
+        kind = FeedKind.LIVE
     try:
-        kind = FeedKind(kind)
+        kind = FeedKind(kind.strip().lower() if isinstance(kind, str) else kind)
     except ValueError:
         choices = ", ".join(k.value for k in FeedKind)
         raise MarketDataError(f"unknown price feed '{kind}'; choose one of {choices}") from None

@@ -70,8 +70,9 @@ def test_the_factory_builds_each_kind_of_feed(prices_dir):
     assert isinstance(simulated, SimulatedFeed) and simulated.speed == 60
     replay = create_feed(FeedKind.REPLAY, replay_files=[prices_dir / "ETH-USDT_1d.csv"])
     assert isinstance(replay, ReplayFeed) and replay.symbols == {"ETH/USDT"}
-    live = create_feed("live", symbols=["ETH/USDT"], exchange_id="kraken")
+    live = create_feed("ccxt", symbols=["ETH/USDT"], exchange_id="kraken")
     assert isinstance(live, CcxtFeed) and live.name == "kraken"
+    assert isinstance(create_feed("Live"), CcxtFeed)
 
 
 def test_the_factory_refuses_unknown_kinds_and_a_replay_without_files():
