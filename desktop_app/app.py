@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import os
 import sys
@@ -27,7 +28,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import APP_NAME, __version__
-from desktop_app.portfolio import PortfolioManager
+from desktop_app.portfolio import PortfolioError, PortfolioManager
 
 log = logging.getLogger("desktop_app")
 
@@ -110,10 +111,19 @@ def resolve_data_dir(flag: Path | None) -> Path:
     return Path(platformdirs.user_data_dir("PortfolioDesk", appauthor=False))
 
 
-def resource_path(*parts: str) -> Path:
-    """A file under ``resources/`` in the source tree or the frozen bundle."""
-    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1]))
-    return base.joinpath("resources", *parts)
+def app_icon() -> QIcon:
+    """The bundled icon, or the same drawing made on the spot when the file is missing."""
+    from desktop_app.resources import resource_path
+
+    try:
+        return QIcon(str(resource_path("icons", "portfolio-desk.png")))
+    except FileNotFoundError:
+        from PySide6.QtGui import QPixmap
+
+        from desktop_app.ui.icon import draw_icon
+
+        log.warning("the app icon is missing from the installation; drawing it instead")
+        return QIcon(QPixmap.fromImage(draw_icon(256)))
 
 
 def setup_logging(data_dir: Path) -> Path:
@@ -160,6 +170,93 @@ def create_manager(data_dir: Path) -> PortfolioManager:
     return PortfolioManager()
 
 
+def is_brand_new(data_dir: Path) -> bool:
+    """No portfolio database in ``data_dir`` yet: the first start on this folder."""
+    return not (data_dir / "portfolio.db").exists()
+
+
+class MarketSession:
+    """The price feed and the pipeline that marks the portfolio.
+
+    Started after the window's first paint: the market package pulls in pandas and numpy,
+    which are imported on a worker thread so the window is up (and responsive) at once. A
+    brand-new data dir on the simulated feed starts on the DEMO portfolio. Anything that
+    stops the feed from starting (a missing ``live`` extra, a bad replay file) is reported
+    in the event log and the status bar; the app keeps running without prices.
+    """
+
+    def __init__(self) -> None:
+        self.feed: Any = None
+        self.pipeline: Any = None
+
+    async def start(
+        self,
+        manager: PortfolioManager,
+        args: argparse.Namespace,
+        settings: Any,
+        window: Any,
+        *,
+        brand_new: bool,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        kind = args.feed or settings.feed
+        try:
+            market = await loop.run_in_executor(None, importlib.import_module, "desktop_app.market")
+        except ImportError as exc:
+            window.report_feed_problem(f"No price feed: the market package is missing ({exc})")
+            return
+        options = self.feed_options(kind, manager, args, settings)
+        try:
+            feed = await loop.run_in_executor(None, lambda: market.create_feed(kind, **options))
+        except (PortfolioError, OSError, ValueError) as exc:
+            window.report_feed_problem(f"The {kind} price feed cannot start: {exc}")
+            return
+        self.feed = feed
+        if (
+            brand_new
+            and kind == "simulated"
+            and await market.seed_demo_portfolio(manager, feed.prices())
+        ):
+            window.event_log.add(
+                "A brand-new data folder: started on the DEMO portfolio (simulated prices, "
+                "no real money)"
+            )
+        self.pipeline = market.PricePipeline(manager, feed)
+        try:
+            await self.pipeline.start()
+        except PortfolioError as exc:
+            window.report_feed_problem(f"The {kind} price feed cannot start: {exc}")
+        window.set_feed(feed, self.pipeline)
+
+    @staticmethod
+    def feed_options(
+        kind: str, manager: PortfolioManager, args: argparse.Namespace, settings: Any
+    ) -> dict[str, Any]:
+        if kind == "replay":
+            replay = args.replay_file or (
+                Path(settings.replay_file) if settings.replay_file else None
+            )
+            return {
+                "replay_files": [replay] if replay else [],
+                "speed": args.speed or settings.replay_speed,
+            }
+        if kind == "ccxt":
+            tracker = manager.position_tracker
+            symbols = set(tracker.open_symbols()) | set(manager.config.target_allocations)
+            quote = manager.config.quote_currency
+            return {
+                "symbols": sorted(symbols) or [f"BTC/{quote}", f"ETH/{quote}"],
+                "exchange_id": args.exchange or settings.exchange,
+            }
+        return {"speed": args.speed} if args.speed else {}
+
+    async def stop(self) -> None:
+        if self.pipeline is not None:
+            await self.pipeline.stop()
+        elif self.feed is not None:
+            await self.feed.stop()
+
+
 async def run_app(args: argparse.Namespace, data_dir: Path, log_path: Path) -> int:
     from desktop_app.ui.app_settings import AppSettings
     from desktop_app.ui.error_reporter import ErrorReporter
@@ -173,17 +270,32 @@ async def run_app(args: argparse.Namespace, data_dir: Path, log_path: Path) -> i
     apply_theme(app, settings.theme)
     reporter = ErrorReporter(log_path)
     reporter.install(loop)
+    brand_new = is_brand_new(data_dir)
     manager = create_manager(data_dir)
     await manager.initialize()
-    feed: Any = None
-    icon = QIcon(str(resource_path("icons", "portfolio-desk.png")))
     window = MainWindow(
-        manager, feed=feed, data_dir=data_dir, settings=settings, log_path=log_path, icon=icon
+        manager, data_dir=data_dir, settings=settings, log_path=log_path, icon=app_icon()
     )
     reporter.parent_widget = window
     FirstPaint(window)
     window.show()
-    history = loop.create_task(window.load_history(), name="load-history")
+    market = MarketSession()
+
+    async def guarded(work: Any, what: str) -> None:
+        try:
+            await work
+        except Exception:
+            reporter.report(sys.exc_info(), what)  # type: ignore[arg-type]
+
+    background = {
+        loop.create_task(guarded(window.load_history(), "loading the history")),
+        loop.create_task(
+            guarded(
+                market.start(manager, args, settings, window, brand_new=brand_new),
+                "starting the price feed",
+            )
+        ),
+    }
 
     finished: asyncio.Future[int] = loop.create_future()
 
@@ -208,9 +320,12 @@ async def run_app(args: argparse.Namespace, data_dir: Path, log_path: Path) -> i
     try:
         return await finished
     finally:
-        history.cancel()
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         window.shutdown()
         window.hide()
+        await market.stop()
         await manager.shutdown()
         reporter.uninstall()
         log.info("%s closed", APP_NAME)
@@ -237,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName("PortfolioDesk")
-    app.setWindowIcon(QIcon(str(resource_path("icons", "portfolio-desk.png"))))
+    app.setWindowIcon(app_icon())
     try:
         return qasync.run(run_app(args, data_dir, log_path))
     except asyncio.CancelledError:

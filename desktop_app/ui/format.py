@@ -5,7 +5,7 @@ number of decimals depends on the instrument:
 
 * **Prices** get about five significant digits by magnitude
   (:func:`price_decimals`): BTC ``64,123.45``, SOL ``145.23``, XRP ``0.52340``,
-  SHIB ``0.00001234`` (8 decimals below 0.001).
+  SHIB ``0.00001234`` (8 decimals below 0.001, the exchanges' tick size).
 * **Sizes** get as many decimals as make the last digit worth roughly one cent to ten cents
   (:func:`size_decimals`): ``floor(log10(price)) + 2`` clamped to 0..8 — BTC ``0.012345``
   (6 decimals), ETH 5, SOL 4, XRP 1, SHIB 0 (``1,000,000``).
@@ -31,10 +31,9 @@ PRICE_TIERS: tuple[tuple[float, int], ...] = (
     (1.0, 4),
     (0.01, 5),
     (0.001, 6),
-    (0.00001, 8),
 )
-#: Decimals for prices below the last tier (PEPE-like tokens).
-MIN_PRICE_DECIMALS_TINY = 10
+#: Decimals below 0.001 (SHIB, PEPE): the exchanges' own tick size of 1e-8.
+TINY_PRICE_DECIMALS = 8
 MAX_SIZE_DECIMALS = 8
 MONEY_DECIMALS = 2
 PCT_DECIMALS = 2
@@ -60,7 +59,7 @@ def price_decimals(price: Number | None) -> int:
     for bound, decimals in PRICE_TIERS:
         if value >= bound:
             return decimals
-    return MIN_PRICE_DECIMALS_TINY
+    return TINY_PRICE_DECIMALS
 
 
 def size_decimals(price: Number | None) -> int:

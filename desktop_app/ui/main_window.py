@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.manager = manager
         self.feed = feed
+        self.pipeline: Any = None
         self.data_dir = data_dir or default_data_dir()
         self.settings = settings or AppSettings(self.data_dir)
         self.log_path = log_path
@@ -180,7 +181,7 @@ class MainWindow(QMainWindow):
         b.pricesUpdated.connect(self._prices_updated)
         b.statusChanged.connect(self._status_changed)
         b.liquidationCompleted.connect(self._liquidation_completed)
-        b.configChanged.connect(lambda _config: self.refresh_summary())
+        b.configChanged.connect(self._config_changed)
         b.riskLimitExceeded.connect(self._risk_limit_exceeded)
         b.rebalanceCompleted.connect(self._rebalance_completed)
         b.performanceUpdated.connect(lambda _summary: self.refresh_summary())
@@ -294,6 +295,13 @@ class MainWindow(QMainWindow):
                 describe_status(status, manager.status_reason), level, Category.STATUS
             )
 
+    def _config_changed(self, _config: Any) -> None:
+        self.setWindowTitle(self._title())
+        self.refresh_summary()
+        self.status_view.show_status(
+            self.manager.status.value, self.manager.status_reason, self.manager.config.demo
+        )
+
     def _liquidation_completed(self, result: Any) -> None:
         text = describe_liquidation(result)
         self.event_log.add(text, Level.WARNING if result.success else Level.ERROR, Category.STATUS)
@@ -315,12 +323,21 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10_000)
 
     # ------------------------------------------------------------------- feed
-    def set_feed(self, feed: Any) -> None:
+    def set_feed(self, feed: Any, pipeline: Any = None) -> None:
+        """Show ``feed`` in the status bar (``pipeline`` adds tick statistics)."""
         self.feed = feed
+        self.pipeline = pipeline
         self.poll_feed()
 
+    def report_feed_problem(self, text: str) -> None:
+        """The feed could not start: say so where the trader looks; keep running."""
+        self.event_log.add(text, Level.ERROR, Category.FEED)
+        self.statusBar().showMessage(text, 15_000)
+        self.notifier.notify("Price feed unavailable", text, critical=True)
+
     def poll_feed(self) -> None:
-        state = self.status_view.show_feed(self.feed, self.bridge.last_tick_age_s())
+        stats = self.pipeline.stats() if self.pipeline is not None else None
+        state = self.status_view.show_feed(self.feed, self.bridge.last_tick_age_s(), stats)
         if state == self._feed_state:
             return
         previous, self._feed_state = self._feed_state, state

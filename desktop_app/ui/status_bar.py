@@ -58,7 +58,7 @@ class StatusBarView:
         bar.addPermanentWidget(self.data_dir_label)
         bar.addPermanentWidget(self.status_label)
 
-    def show_feed(self, feed: Any, tick_age_s: float | None) -> str:
+    def show_feed(self, feed: Any, tick_age_s: float | None, stats: Any = None) -> str:
         """Update the feed label; returns the state word shown."""
         theme = current_theme()
         if feed is None:
@@ -74,7 +74,15 @@ class StatusBarView:
         colour = getattr(theme, _FEED_COLOURS.get(state, "muted"))
         self.feed_label.setStyleSheet(f"color: {colour};")
         message = getattr(feed, "status_message", "") or ""
-        self.feed_label.setToolTip(message or f"Price feed {state}")
+        lines = [message or f"Price feed {state}"]
+        if stats is not None:
+            lines.append(
+                f"ticks accepted {stats.ticks_accepted:,} · dropped {stats.ticks_dropped:,} · "
+                f"batches {stats.batches_delivered:,}"
+            )
+            if stats.last_batch_latency_ms is not None:
+                lines.append(f"last batch booked in {stats.last_batch_latency_ms:.1f} ms")
+        self.feed_label.setToolTip("\n".join(lines))
         return state
 
     def show_status(self, status: str, reason: str, demo: bool) -> None:

@@ -68,7 +68,7 @@ def launch(*extra: str, data_dir: Path, timeout_s: float = 120) -> subprocess.Co
 
 def test_screenshot_saves_a_picture_of_the_main_window_and_exits_zero(tmp_path):
     png = tmp_path / "shots" / "main.png"
-    done = launch("--screenshot", str(png), "--quit-after", "1", data_dir=tmp_path / "data")
+    done = launch("--screenshot", str(png), "--quit-after", "3", data_dir=tmp_path / "data")
     assert done.returncode == 0, done.stderr
     image = QImage(str(png))
     assert not image.isNull()
@@ -78,6 +78,7 @@ def test_screenshot_saves_a_picture_of_the_main_window_and_exits_zero(tmp_path):
     log_file = tmp_path / "data" / "logs" / "portfolio-desk.log"
     text = log_file.read_text(encoding="utf-8")
     assert "window painted" in text and "screenshot saved" in text
+    assert "seeded the DEMO portfolio" in text  # a brand-new data dir starts on the demo
 
 
 def test_data_dir_flag_wins_over_the_environment(tmp_path, monkeypatch):

@@ -32,7 +32,7 @@ from desktop_app.ui.format import (
         (Decimal("0.1234"), 5),  # DOGE
         (Decimal("0.0042"), 6),
         (Decimal("0.00001234"), 8),  # SHIB
-        (Decimal("0.0000008"), 10),  # PEPE-like
+        (Decimal("0.00000927"), 8),  # SHIB at its lows, PEPE: the exchanges' 1e-8 tick
     ],
 )
 def test_price_decimals_give_about_five_significant_digits(price, decimals):

@@ -271,3 +271,28 @@ def test_summary_strip_shows_equity_exposure_and_day_pnl(run, make_desk):
         assert Decimal(desk.manager.position_tracker.equity()) == Decimal("100500")
 
     run(scenario())
+
+
+def test_the_status_bar_follows_the_feed_and_alerts_when_it_goes_stale(run, make_desk):
+    async def scenario():
+        from desktop_app.market import FeedStatus, PricePipeline, SimulatedFeed
+
+        desk = await make_desk()
+        feed = SimulatedFeed(symbols=["BTC/USDT", "ETH/USDT"], seed=7, tick_rate_hz=200)
+        pipeline = PricePipeline(desk.manager, feed, batch_interval_s=0.02)
+        await pipeline.start()
+        try:
+            desk.window.set_feed(feed, pipeline)
+            label = desk.window.status_view.feed_label
+            await until(lambda: "last tick" in label.text() and "LIVE" in label.text())
+            assert label.text().startswith("● simulated LIVE")
+            assert "ticks accepted" in label.toolTip()
+            feed._set_status(FeedStatus.STALE, "no price for 30 s")
+            desk.window.poll_feed()
+            assert "STALE" in label.text()
+            assert desk.window.event_log.messages()[0] == "Price feed STALE: no price for 30 s"
+            assert desk.window.notifier.recent[-1].title == "Price feed stale"
+        finally:
+            await pipeline.stop()
+
+    run(scenario())
