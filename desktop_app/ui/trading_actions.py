@@ -297,7 +297,7 @@ class TradingActions(QObject):
         dialog.setObjectName("exportFolderDialog")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        default = self.window.data_dir / "exports"
+        default = self.window.data_dir / "analytics"
         default.mkdir(parents=True, exist_ok=True)
         dialog.setDirectory(str(default))
         dialog.fileSelected.connect(self.export_all_slot)
@@ -323,7 +323,7 @@ class TradingActions(QObject):
     def choose_export_file(self, grid: Grid) -> QFileDialog:
         name = "fills" if grid.objectName() == "fillsTable" else "closed_positions"
         stamp = datetime.now().strftime("%Y%m%d_%H%M%S")  # noqa: DTZ005 - a local file name
-        default = self.window.data_dir / "exports" / f"{name}_{stamp}.csv"
+        default = self.window.data_dir / "analytics" / f"{name}_{stamp}.csv"
         default.parent.mkdir(parents=True, exist_ok=True)
         dialog = QFileDialog(self.window, "Export CSV", str(default), "CSV files (*.csv)")
         dialog.setObjectName("exportFileDialog")

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
-from desktop_app.portfolio import PortfolioStrategy
+from desktop_app.portfolio import ConfigError, PortfolioStrategy
 from desktop_app.ui.app_settings import AppSettings
 from desktop_app.ui.dialogs.dataclass_form import DataclassForm, field_specs
 from desktop_app.ui.dialogs.settings import SettingsDialog
@@ -135,7 +135,8 @@ class ExampleLimits:
     var_confidence: Decimal = Decimal("0.95")
     alert_level: Level = Level.HIGH
     daily_loss_limit_pct: float | None = None
-    history: dict = field(default_factory=dict)
+    budget_by_strategy_pct: dict[str, float] = field(default_factory=dict)
+    notes: tuple[Level, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_leverage > 10:
@@ -146,7 +147,8 @@ def test_a_config_form_is_built_from_the_dataclass_fields(qtbot):
     form = DataclassForm(ExampleLimits())
     qtbot.addWidget(form)
     specs = {spec.name: spec for spec in field_specs(ExampleLimits())}
-    assert "history" not in specs  # mappings stay with the engine
+    assert "notes" not in specs  # nested records stay with the engine
+    assert specs["budget_by_strategy_pct"].kind is dict
     assert specs["max_drawdown_pct"].unit == "%" and specs["max_drawdown_pct"].label == (
         "Max drawdown"
     )
@@ -155,13 +157,24 @@ def test_a_config_form_is_built_from_the_dataclass_fields(qtbot):
     form.set_value("alert_level", Level.LOW)
     form.switches["daily_loss_limit_pct"].setChecked(True)
     form.set_value("daily_loss_limit_pct", 3.0)
+    form.set_value("budget_by_strategy_pct", "momentum: 40, breakout = 25")
     built = form.build()
+    assert built.budget_by_strategy_pct == {"momentum": 40.0, "breakout": 25.0}
     assert (built.max_positions, built.alert_level, built.daily_loss_limit_pct) == (
         5,
         Level.LOW,
         3.0,
     )
-    assert set(form.changes()) == {"max_positions", "alert_level", "daily_loss_limit_pct"}
+    assert set(form.changes()) == {
+        "max_positions",
+        "alert_level",
+        "daily_loss_limit_pct",
+        "budget_by_strategy_pct",
+    }
+    form.set_value("budget_by_strategy_pct", "momentum 40")
+    with pytest.raises(ConfigError, match="name: number"):
+        form.build()
+    form.set_value("budget_by_strategy_pct", "")
     form.set_value("max_leverage", 20.0)
     with pytest.raises(ValueError, match="at most 10"):
         form.build()

@@ -4,7 +4,8 @@ The engine owns the fields; the GUI only introspects them with ``dataclasses.fie
 a limit added to ``RiskLimits`` appears in Settings without touching the UI. For each
 field the widget follows the value's type: a check box for ``bool``, a spin box for ``int``
 and ``float``/``Decimal`` numbers, a combo box for an ``Enum``, a line edit for text;
-``Optional`` numbers get an "on" check box. Anything else (mappings, nested records) is
+``Optional`` numbers get an "on" check box; a mapping of names to numbers (a risk budget
+per strategy) is typed as ``momentum: 40, breakout: 30``. Anything else (nested records) is
 left to the engine's defaults and not shown.
 
 Labels, units and ranges come from the field's ``metadata`` when the engine supplies them
@@ -19,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
-from decimal import Decimal
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
@@ -33,6 +35,8 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+
+from desktop_app.portfolio import ConfigError
 
 from .common import compact_spin, hrow
 
@@ -92,7 +96,12 @@ def _kind_of(hint: Any, value: Any) -> tuple[type | None, bool]:
     candidates = [type(value)] if value is not None else []
     if isinstance(hint, type):
         candidates.insert(0, hint)
+    origin = typing.get_origin(hint)
+    if isinstance(origin, type):
+        candidates.insert(0, origin)
     for candidate in candidates:
+        if issubclass(candidate, Mapping):
+            return dict, optional
         if issubclass(candidate, bool):
             return bool, optional
         if issubclass(candidate, Enum):
@@ -184,9 +193,13 @@ class DataclassForm(QWidget):
                 combo.setCurrentIndex(combo.findData(value))
             combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
             return combo
-        if spec.kind is str:
+        if spec.kind is str or spec.kind is dict:
             line = QLineEdit(self)
-            line.setText("" if value is None else str(value))
+            if spec.kind is dict:
+                line.setText(format_mapping(value or {}))
+                line.setPlaceholderText("none — e.g. momentum: 40, breakout: 30")
+            else:
+                line.setText("" if value is None else str(value))
             line.textChanged.connect(lambda _t: self.changed.emit())
             return line
         spin: QSpinBox | QDoubleSpinBox
@@ -218,6 +231,8 @@ class DataclassForm(QWidget):
                 result[spec.name] = editor.isChecked()
             elif isinstance(editor, QComboBox):
                 result[spec.name] = editor.currentData()
+            elif isinstance(editor, QLineEdit) and spec.kind is dict:
+                result[spec.name] = parse_mapping(editor.text(), spec.label)
             elif isinstance(editor, QLineEdit):
                 text = editor.text().strip()
                 result[spec.name] = None if spec.optional and not text else text
@@ -252,9 +267,31 @@ class DataclassForm(QWidget):
         elif isinstance(editor, QComboBox):
             editor.setCurrentIndex(editor.findData(value))
         elif isinstance(editor, QLineEdit):
-            editor.setText(str(value))
+            editor.setText(format_mapping(value) if isinstance(value, Mapping) else str(value))
         elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
             editor.setValue(value)
+
+
+def format_mapping(mapping: Mapping[str, Any]) -> str:
+    """``{"momentum": 40.0}`` → ``momentum: 40``."""
+    return ", ".join(f"{key}: {value:g}" for key, value in mapping.items())
+
+
+def parse_mapping(text: str, label: str) -> dict[str, float]:
+    """``momentum: 40, BTC/USDT: 25`` → ``{"momentum": 40.0, "BTC/USDT": 25.0}``."""
+    result: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, separator, number = part.rpartition(":") if ":" in part else part.rpartition("=")
+        try:
+            value = float(Decimal(number.strip()))
+        except InvalidOperation:
+            value = math.nan
+        if not separator or not key.strip() or not math.isfinite(value):
+            raise ConfigError(f"{label}: write each entry as name: number, e.g. momentum: 40")
+        result[key.strip()] = value
+    return result
 
 
 def _same(old: Any, new: Any) -> bool:
