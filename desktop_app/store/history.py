@@ -9,6 +9,7 @@ row's time as a tz-aware ``timestamp``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from desktop_app.portfolio.lots import LotDisposal
 from desktop_app.portfolio.records import CashMovement, Fill
 from desktop_app.portfolio.values import utc_now
 
-from . import codec
+from . import codec, rows
 from .bars import frame_from_rows, time_range
 from .models import Models
 
@@ -59,20 +60,20 @@ def read_fills(
     if symbol is not None:
         where = " AND ".join(filter(None, [where, '"symbol" = ?']))
         params.append(symbol)
-    sql = f'SELECT {", ".join(codec.FILL_COLUMNS)} FROM "fill"'
+    sql = f'SELECT {", ".join(rows.FILL_COLUMNS)} FROM "fill"'
     if where:
         sql += f" WHERE {where}"
-    return codec.fills_from_rows(db.execute_sql(sql + ' ORDER BY "sequence"', params).fetchall())
+    return rows.fills_from_rows(db.execute_sql(sql + ' ORDER BY "sequence"', params).fetchall())
 
 
 def read_cash_movements(
     db: SqliteDatabase, start: datetime | None, end: datetime | None
 ) -> list[CashMovement]:
     where, params = _time_clause("timestamp", start, end)
-    sql = f'SELECT {", ".join(codec.CASH_COLUMNS)} FROM "cash_movement"'
+    sql = f'SELECT {", ".join(rows.CASH_COLUMNS)} FROM "cash_movement"'
     if where:
         sql += f" WHERE {where}"
-    return codec.cash_from_rows(db.execute_sql(sql + ' ORDER BY "sequence"', params).fetchall())
+    return rows.cash_from_rows(db.execute_sql(sql + ' ORDER BY "sequence"', params).fetchall())
 
 
 def read_disposals(db: SqliteDatabase, position_id: str | None) -> list[LotDisposal]:
@@ -85,7 +86,7 @@ def read_disposals(db: SqliteDatabase, position_id: str | None) -> list[LotDispo
     if position_id is not None:
         sql += ' WHERE d."position_id" = ?'
         params.append(position_id)
-    rows = db.execute_sql(sql + ' ORDER BY d."id"', params).fetchall()
+    found = db.execute_sql(sql + ' ORDER BY d."id"', params).fetchall()
     return [
         LotDisposal(
             lot_id,
@@ -95,20 +96,60 @@ def read_disposals(db: SqliteDatabase, position_id: str | None) -> list[LotDispo
             *(Decimal(value) for value in numbers),
             bool(is_short),
         )
-        for lot_id, fill_id, acquired, disposed, *numbers, is_short in rows
+        for lot_id, fill_id, acquired, disposed, *numbers, is_short in found
     ]
+
+
+class SnapshotQueue:
+    """Equity snapshots waiting to be written (thread-safe: queued on the loop, written on
+    the writer thread inside whatever transaction comes next)."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[Any, ...]] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(
+        self,
+        timestamp: datetime,
+        equity: Decimal,
+        cash: Decimal,
+        market_value: Decimal,
+        gross_exposure: Decimal,
+        net_flow: Decimal,
+    ) -> None:
+        row = (
+            codec.to_ms(timestamp),
+            *(codec.dec(value) for value in (equity, cash, market_value, gross_exposure)),
+            codec.dec(net_flow),
+        )
+        with self._lock:
+            self._rows.append(row)
+
+    def write(self, db: SqliteDatabase) -> None:
+        """Insert everything queued (call inside a transaction on the writer thread)."""
+        with self._lock:
+            queued, self._rows = self._rows, []
+        if queued:
+            db.connection().executemany(
+                'INSERT INTO "equity_snapshot" ("ts_ms", "equity", "cash", "market_value", '
+                '"gross_exposure", "net_flow") VALUES (?, ?, ?, ?, ?, ?)',
+                queued,
+            )
 
 
 def read_equity_curve(db: SqliteDatabase, start: datetime | None, end: datetime | None) -> Any:
     low, high = time_range(start, end)
-    rows = db.execute_sql(
+    snapshots = db.execute_sql(
         'SELECT "ts_ms", CAST("equity" AS REAL), CAST("cash" AS REAL), '
         'CAST("market_value" AS REAL), CAST("gross_exposure" AS REAL), '
         'CAST("net_flow" AS REAL) FROM "equity_snapshot" WHERE "ts_ms" BETWEEN ? AND ? '
         'ORDER BY "ts_ms", "id"',
         (low, high),
     ).fetchall()
-    return frame_from_rows(rows, EQUITY_COLUMNS)
+    return frame_from_rows(snapshots, EQUITY_COLUMNS)
 
 
 def record_model(models: Models, kind: str) -> type[Model]:
@@ -142,10 +183,10 @@ def read_records(
     sql = f'SELECT "ts_ms", "payload" FROM "{table}" WHERE "ts_ms" BETWEEN ? AND ?'
     params: list[Any] = [low, high]
     if limit is not None:
-        rows = db.execute_sql(
+        found = db.execute_sql(
             sql + ' ORDER BY "ts_ms" DESC, "id" DESC LIMIT ?', [*params, max(0, int(limit))]
         ).fetchall()
-        rows.reverse()
+        found.reverse()
     else:
-        rows = db.execute_sql(sql + ' ORDER BY "ts_ms", "id"', params).fetchall()
-    return [{**codec.from_json(payload), "timestamp": codec.from_ms(ts)} for ts, payload in rows]
+        found = db.execute_sql(sql + ' ORDER BY "ts_ms", "id"', params).fetchall()
+    return [{**codec.from_json(payload), "timestamp": codec.from_ms(ts)} for ts, payload in found]

@@ -84,7 +84,7 @@ class InstanceLock:
         if self._fd is not None:
             return
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         except OSError as exc:
             raise StoreError(
                 f"Cannot create the lock file {self.path}: {exc.strerror or exc}. Check that "

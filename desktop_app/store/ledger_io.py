@@ -27,13 +27,13 @@ from desktop_app.portfolio.restore_check import (
     position_mismatches,
 )
 
-from . import codec
+from . import codec, rows
 from .models import Models
 
-_SELECT_FILLS = f'SELECT {", ".join(codec.FILL_COLUMNS)} FROM "fill" ORDER BY "sequence"'
-_SELECT_CASH = f'SELECT {", ".join(codec.CASH_COLUMNS)} FROM "cash_movement" ORDER BY "sequence"'
-_SELECT_TAGS = f'SELECT {", ".join(codec.TAG_COLUMNS)} FROM "tag_change" ORDER BY "sequence"'
-_SELECT_POSITIONS = f'SELECT {", ".join(codec.POSITION_COLUMNS)} FROM "position"'
+_SELECT_FILLS = f'SELECT {", ".join(rows.FILL_COLUMNS)} FROM "fill" ORDER BY "sequence"'
+_SELECT_CASH = f'SELECT {", ".join(rows.CASH_COLUMNS)} FROM "cash_movement" ORDER BY "sequence"'
+_SELECT_TAGS = f'SELECT {", ".join(rows.TAG_COLUMNS)} FROM "tag_change" ORDER BY "sequence"'
+_SELECT_POSITIONS = f'SELECT {", ".join(rows.POSITION_COLUMNS)} FROM "position"'
 
 
 @functools.lru_cache(maxsize=64)
@@ -69,7 +69,7 @@ def write_effect(models: Models, effect: LedgerEffect, recorded_at: str) -> None
     """
     entry = effect.entry
     if isinstance(entry, Fill):
-        insert(models.FillRow, {**codec.fill_row(entry), "recorded_at": recorded_at})
+        insert(models.FillRow, {**rows.fill_row(entry), "recorded_at": recorded_at})
         for d in effect.disposals:
             insert(
                 models.LotDisposalRow,
@@ -90,13 +90,13 @@ def write_effect(models: Models, effect: LedgerEffect, recorded_at: str) -> None
                 },
             )
     elif isinstance(entry, CashMovement):
-        insert(models.CashMovementRow, {**codec.cash_row(entry), "recorded_at": recorded_at})
+        insert(models.CashMovementRow, {**rows.cash_row(entry), "recorded_at": recorded_at})
     elif isinstance(entry, TagChange):
-        insert(models.TagChangeRow, {**codec.tag_row(entry), "recorded_at": recorded_at})
+        insert(models.TagChangeRow, {**rows.tag_row(entry), "recorded_at": recorded_at})
     else:  # pragma: no cover - the ledger has exactly three kinds of entry
         raise TypeError(f"unknown journal entry {entry!r}")
     if effect.position is not None:
-        upsert(models.PositionRow, codec.position_row(effect.position, entry.sequence))
+        upsert(models.PositionRow, rows.position_row(effect.position, entry.sequence))
     upsert(
         models.LedgerStateRow,
         {
@@ -120,9 +120,9 @@ def last_sequence(db: SqliteDatabase) -> int:
 
 def load_journal(db: SqliteDatabase) -> list[JournalEntry]:
     """Every journal entry in sequence order; refuses gaps and duplicates."""
-    fills = codec.fills_from_rows(db.execute_sql(_SELECT_FILLS).fetchall())
-    cash = codec.cash_from_rows(db.execute_sql(_SELECT_CASH).fetchall())
-    tags = codec.tags_from_rows(db.execute_sql(_SELECT_TAGS).fetchall())
+    fills = rows.fills_from_rows(db.execute_sql(_SELECT_FILLS).fetchall())
+    cash = rows.cash_from_rows(db.execute_sql(_SELECT_CASH).fetchall())
+    tags = rows.tags_from_rows(db.execute_sql(_SELECT_TAGS).fetchall())
     entries: list[JournalEntry] = [*fills, *cash, *tags]
     if cash or tags:
         entries.sort(key=lambda entry: entry.sequence)
@@ -171,28 +171,28 @@ def stored_positions(db: SqliteDatabase, position_ids: list[str]) -> dict[str, P
     for start in range(0, len(position_ids), 500):
         chunk = position_ids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        rows = db.execute_sql(f'{_SELECT_POSITIONS} WHERE "position_id" IN ({marks})', chunk)
-        found.update(codec.positions_from_rows(rows.fetchall()))
+        cursor = db.execute_sql(f'{_SELECT_POSITIONS} WHERE "position_id" IN ({marks})', chunk)
+        found.update(rows.positions_from_rows(cursor.fetchall()))
     return found
 
 
 def verify_positions(db: SqliteDatabase, replayed: list[Position]) -> list[StateMismatch]:
     """Differences between the stored positions and ``replayed`` (a replay's positions).
 
-    SQLite renders each stored position's ledger facts as one text (:data:`codec.FACTS_SQL`,
+    SQLite renders each stored position's ledger facts as one text (:data:`rows.FACTS_SQL`,
     one short row per position instead of twenty columns); they are decoded to values and
     compared with the replayed positions' facts. Only differing positions are decoded in
     full, to report field by field.
     """
     with gc_paused():
-        rows = db.execute_sql(f'SELECT "position_id", {codec.FACTS_SQL} FROM "position"')
-        stored_facts = dict(rows.fetchall())
+        cursor = db.execute_sql(f'SELECT "position_id", {rows.FACTS_SQL} FROM "position"')
+        stored_facts = dict(cursor.fetchall())
         by_id = {position.position_id: position for position in replayed}
         differing = [
             position_id
             for position_id, position in by_id.items()
             if (text := stored_facts.get(position_id)) is None
-            or codec.facts_from_text(text) != ledger_facts(position)
+            or rows.facts_from_text(text) != ledger_facts(position)
         ]
     differing += [position_id for position_id in stored_facts if position_id not in by_id]
     stored = stored_positions(db, differing)

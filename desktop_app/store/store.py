@@ -25,9 +25,7 @@ Guarantees:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -35,7 +33,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-import peewee
 from peewee import SqliteDatabase
 
 from desktop_app.portfolio.errors import LedgerIntegrityError, StoreError
@@ -46,8 +43,9 @@ from desktop_app.portfolio.restore_check import StateMismatch
 from desktop_app.portfolio.values import normalize_symbol, utc_now
 
 from . import bars as bar_io
-from . import codec, history, ledger_io, schema
-from .errors import DatabaseUnusableError, PriceDataError
+from . import codec, history, ledger_io
+from .database import DatabaseFile
+from .errors import PriceDataError
 from .instance_lock import InstanceLock
 from .models import bind_models
 from .paths import analytics_dir, database_path
@@ -56,18 +54,6 @@ from .writer import READER_THREAD_NAME, WRITER_THREAD_NAME, Worker
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-
-#: Connection settings. ``journal_mode=WAL`` is set once at open, after the file was
-#: checked (it is persistent, and setting it writes to the file).
-PRAGMAS = (
-    ("foreign_keys", 1),
-    ("synchronous", 2),  # FULL: fsync the WAL at every commit
-    ("cache_size", -16_000),  # 16 MB page cache per connection
-    ("temp_store", 2),  # MEMORY
-    ("journal_size_limit", 64 * 1024 * 1024),
-)
 
 ProgressCallback = Callable[[int, int], Any]
 
@@ -78,7 +64,7 @@ class Store:
     def __init__(self, data_dir: str | Path, *, busy_timeout_s: float = 5.0) -> None:
         self.data_dir = Path(data_dir)
         self.path = database_path(self.data_dir)
-        self.busy_timeout_s = busy_timeout_s
+        self._file = DatabaseFile(self.path, busy_timeout_s)
         self._db = SqliteDatabase(None)
         self._models = bind_models(self._db)
         self._lock = InstanceLock(self.data_dir)
@@ -88,8 +74,7 @@ class Store:
         self._last_sequence = 0
         self._schema = (0, 0)  # (version found, version now)
         self._settings: dict[str, str] = {}
-        self._pending_snapshots: list[tuple[Any, ...]] = []
-        self._pending_lock = threading.Lock()
+        self._snapshots = history.SnapshotQueue()
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r}, {self._state})"
@@ -121,21 +106,8 @@ class Store:
             return
         self._lock.acquire()
         try:
-            self._check_file_header()
-            self._db.init(str(self.path), pragmas=PRAGMAS, timeout=self.busy_timeout_s)
-            with self._translated("open"):
-                self._db.connect()
-                # read-only checks first: nothing is written to a file that is not ours
-                schema.check_version(self._db, self.path)
-                mode = self._db.execute_sql("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    log.warning(
-                        "%s cannot use WAL mode (journal mode %s); writes stay durable but "
-                        "are slower. Is the data folder on a network drive?",
-                        self.path,
-                        mode,
-                    )
-                self._schema = schema.upgrade(self._db, self.path)
+            self._schema = self._file.open(self._db)
+            with self._file.translated("open"):
                 self._last_sequence = ledger_io.last_sequence(self._db)
                 self._settings = dict(
                     self._db.execute_sql('SELECT "key", "value" FROM "setting"').fetchall()
@@ -155,54 +127,6 @@ class Store:
             self._last_sequence,
         )
 
-    def _check_file_header(self) -> None:
-        """Refuse a file that is not SQLite before SQLite gets a chance to write to it."""
-        try:
-            with self.path.open("rb") as handle:
-                head = handle.read(len(_SQLITE_MAGIC))
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise self._unusable(f"it cannot be read ({exc.strerror or exc})") from exc
-        if head and head != _SQLITE_MAGIC:
-            raise self._unusable("it is not an SQLite database (the file is damaged or foreign)")
-
-    def _unusable(self, reason: str) -> DatabaseUnusableError:
-        return DatabaseUnusableError(
-            f"Portfolio Desk cannot use its database {self.path}: {reason}. The file was left "
-            f"untouched. Restore it from a backup, or move it (with any {self.path.name}-wal "
-            f"file beside it) out of {self.data_dir} to start an empty ledger; Portfolio Desk "
-            f"never deletes or overwrites it."
-        )
-
-    @contextlib.contextmanager
-    def _translated(self, action: str):  # type: ignore[no-untyped-def]
-        """Turn database exceptions into a :class:`StoreError` that names the file."""
-        try:
-            yield
-        except StoreError:
-            raise
-        except (peewee.PeeweeException, sqlite3.Error) as exc:
-            text = str(exc)
-            if "locked" in text or "busy" in text:
-                raise DatabaseUnusableError(
-                    f"The database {self.path} is locked by another program (a database "
-                    f"browser, a backup or sync tool?) and could not {action} within "
-                    f"{self.busy_timeout_s:g} s. Close that program and try again; nothing "
-                    f"was changed."
-                ) from exc
-            if "readonly" in text or "read-only" in text:
-                raise DatabaseUnusableError(
-                    f"Portfolio Desk cannot write to {self.path}: the file or the folder "
-                    f"{self.data_dir} is read-only. Check their permissions; nothing was "
-                    f"changed."
-                ) from exc
-            if action == "open" or any(
-                word in text for word in ("malformed", "not a database", "corrupt")
-            ):
-                raise self._unusable(text) from exc
-            raise StoreError(f"Could not {action} in {self.path}: {text}") from exc
-
     async def close(self) -> None:
         """Write what is pending, close the file and release the folder lock."""
         if self._state == "closed":
@@ -217,8 +141,8 @@ class Store:
 
     def _close_sync(self) -> None:
         try:
-            with self._translated("save the last equity snapshots"):
-                self._flush_snapshots_sync()
+            with self._file.translated("save the last equity snapshots"):
+                self._snapshots.write(self._db)
         finally:
             self._db.close()
             self._lock.release()
@@ -237,9 +161,9 @@ class Store:
         await self._ready()
 
         def job() -> T:
-            with self._translated(action), self._db.atomic("IMMEDIATE"):
+            with self._file.translated(action), self._db.atomic("IMMEDIATE"):
                 result = fn(*args)
-                self._flush_snapshots_sync()
+                self._snapshots.write(self._db)
                 return result
 
         return await self._writer.run(job)
@@ -249,7 +173,7 @@ class Store:
         await self._ready()
 
         def job() -> T:
-            with self._translated("read"), self._db.connection_context():
+            with self._file.translated("read"), self._db.connection_context():
                 return fn(*args)
 
         return await self._readers.run(job)
@@ -260,7 +184,7 @@ class Store:
         await self._ready()
 
         def job() -> RestoredLedger | None:
-            with self._translated("read the ledger"):
+            with self._file.translated("read the ledger"):
                 try:
                     return ledger_io.load_ledger(self._db)
                 except LedgerIntegrityError as exc:
@@ -277,7 +201,7 @@ class Store:
         replayed = tracker.get_all_positions()
 
         def job() -> list[StateMismatch]:
-            with self._translated("read the positions"):
+            with self._file.translated("read the positions"):
                 return ledger_io.verify_positions(self._db, replayed)
 
         return await self._writer.run(job)
@@ -293,9 +217,9 @@ class Store:
                     f"Journal entry {entry.sequence} arrived out of order (the database holds "
                     f"{self._last_sequence}); it was not saved. Restart Portfolio Desk."
                 )
-            with self._translated("save the trade"), self._db.atomic("IMMEDIATE"):
+            with self._file.translated("save the trade"), self._db.atomic("IMMEDIATE"):
                 ledger_io.write_effect(self._models, effect, codec.time_text(utc_now()))
-                self._flush_snapshots_sync()
+                self._snapshots.write(self._db)
             self._last_sequence = entry.sequence
 
         await self._writer.run(job)
@@ -357,30 +281,11 @@ class Store:
         with the next write, a :meth:`flush` or :meth:`close`. A crash can lose the points
         queued since then, never a journal entry.
         """
-        row = (
-            codec.to_ms(timestamp),
-            codec.dec(equity),
-            codec.dec(cash),
-            codec.dec(market_value),
-            codec.dec(gross_exposure),
-            codec.dec(net_flow),
-        )
-        with self._pending_lock:
-            self._pending_snapshots.append(row)
-
-    def _flush_snapshots_sync(self) -> None:
-        with self._pending_lock:
-            rows, self._pending_snapshots = self._pending_snapshots, []
-        if rows:
-            self._db.connection().executemany(
-                'INSERT INTO "equity_snapshot" ("ts_ms", "equity", "cash", "market_value", '
-                '"gross_exposure", "net_flow") VALUES (?, ?, ?, ?, ?, ?)',
-                rows,
-            )
+        self._snapshots.add(timestamp, equity, cash, market_value, gross_exposure, net_flow)
 
     async def flush(self) -> None:
         """Write queued equity snapshots now."""
-        if self._pending_snapshots:
+        if self._snapshots:
             await self._write("save the equity curve", lambda: None)
 
     async def read_equity_curve(

@@ -28,7 +28,7 @@ import pytest
 from desktop_app.portfolio import PortfolioConfig, PortfolioManager, PositionTracker
 from desktop_app.portfolio.position_tracker import LedgerEffect
 from desktop_app.portfolio.records import CashMovement, Fill
-from desktop_app.store import Store, codec
+from desktop_app.store import Store, codec, rows
 
 FILLS = 100_000
 BARS = 1_000_000
@@ -107,8 +107,8 @@ def build_database(folder: Path) -> None:
     for effect in effects:
         entry = effect.entry
         if isinstance(entry, Fill):
-            fills.append({**codec.fill_row(entry), "recorded_at": RECORDED})
-            positions[entry.position_id] = codec.position_row(effect.position, entry.sequence)
+            fills.append({**rows.fill_row(entry), "recorded_at": RECORDED})
+            positions[entry.position_id] = rows.position_row(effect.position, entry.sequence)
             disposals += [
                 {
                     "sequence": entry.sequence,
@@ -128,7 +128,7 @@ def build_database(folder: Path) -> None:
                 for d in effect.disposals
             ]
         elif isinstance(entry, CashMovement):
-            cash.append({**codec.cash_row(entry), "recorded_at": RECORDED})
+            cash.append({**rows.cash_row(entry), "recorded_at": RECORDED})
     insert_rows(db, "fill", fills)
     insert_rows(db, "cash_movement", cash)
     insert_rows(db, "lot_disposal", disposals)

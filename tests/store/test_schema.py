@@ -15,8 +15,8 @@ from peewee import TextField
 from desktop_app.portfolio import PortfolioStatus, PositionStatus
 from desktop_app.portfolio.restore_check import LEDGER_FIELDS
 from desktop_app.store import DatabaseUnusableError, Store, latest_version, schema
-from desktop_app.store.codec import FACT_COLUMNS
 from desktop_app.store.models import ALL_MODELS
+from desktop_app.store.rows import FACT_COLUMNS
 
 from .conftest import FIXTURES, manager_on, raw_db
 
