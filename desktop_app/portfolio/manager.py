@@ -217,8 +217,10 @@ class PortfolioManager:
             self._initialized = True
             if self.config.performance_update_interval_s > 0:
                 self._spawn(self._performance_loop(), name="performance-updates")
-            if self.store is not None and self.config.snapshot_interval_s > 0:
-                self._spawn(self._snapshot_loop(), name="equity-snapshots")
+            if self.store is not None:
+                self._spawn(self._check_store_file(), name="store-integrity-check")
+                if self.config.snapshot_interval_s > 0:
+                    self._spawn(self._snapshot_loop(), name="equity-snapshots")
             log.info(
                 "portfolio ready: equity %s %s, %d open positions, status %s",
                 fmt(self.position_tracker.equity(), 2),
@@ -332,6 +334,29 @@ class PortfolioManager:
             await asyncio.sleep(self.config.performance_update_interval_s)
             if self.events.has_handlers(Event.PERFORMANCE_UPDATE):
                 self.events.emit(Event.PERFORMANCE_UPDATE, await self.get_portfolio_summary())
+
+    async def _check_store_file(self) -> None:
+        """SQLite's quick_check of the whole file, in the background after start-up.
+
+        The restore reads the ledger's tables only; this looks at every page (price history
+        too) and reports damage through the ``error`` event while there is still time to
+        restore from a backup.
+        """
+        assert self.store is not None
+        try:
+            problems = await self.store.check_integrity()
+        except PortfolioError as exc:
+            problems = [str(exc)]
+        if problems:
+            message = (
+                f"The database {self.store.path} is damaged ({' '.join(problems[0].split())}). "
+                f"Back up your data "
+                f"folder now and restore the file from a backup."
+            )
+            log.error("%s", message)
+            self.events.emit(
+                Event.ERROR, {"source": "store-integrity", "message": message, "problems": problems}
+            )
 
     async def _snapshot_loop(self) -> None:
         """A point of the equity curve every ``snapshot_interval_s``, written at once."""

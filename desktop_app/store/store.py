@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -392,6 +393,39 @@ class Store:
             raise
         log.info("imported %d %s bars from %s", count, name, path)
         return count
+
+    # ------------------------------------------------------------------ backups
+    async def backup(self, target: str | Path | None = None) -> Path:
+        """A consistent copy of the whole database while trading goes on; returns its path.
+
+        Default target: ``<data dir>/backups/portfolio-<YYYYmmdd_HHMMSS>.db`` (UTC). Uses
+        SQLite's online backup from a reader connection, so it never blocks the writer and
+        the copy is a single point in time even while trades are being booked.
+        """
+        if target is None:
+            stamp = utc_now().strftime("%Y%m%d_%H%M%S")
+            path = self.data_dir / "backups" / f"portfolio-{stamp}.db"
+        else:
+            path = Path(target)
+        if path.resolve() == self.path.resolve():
+            raise StoreError(f"A backup cannot overwrite the database itself ({self.path})")
+        if path.exists():
+            raise StoreError(f"{path} already exists; choose another name for the backup")
+
+        def copy(db: SqliteDatabase) -> Path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial")
+            target_db = sqlite3.connect(partial)
+            try:
+                db.connection().backup(target_db)
+            finally:
+                target_db.close()
+            partial.replace(path)
+            return path
+
+        written = await self._read(copy, self._db)
+        log.info("portfolio database backed up to %s", written)
+        return written
 
     # ----------------------------------------------------------------- checking
     async def check_integrity(self, *, full: bool = False) -> list[str]:
