@@ -25,10 +25,10 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import APP_NAME, __version__
-from desktop_app.portfolio import PortfolioError, PortfolioManager
+from desktop_app.portfolio import PortfolioError, PortfolioManager, StoreError
 
 log = logging.getLogger("desktop_app")
 
@@ -49,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument(
-        "--data-dir", type=Path, metavar="DIR", help="folder for the database, logs and exports"
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="the data folder (portfolio.db, logs, analytics exports); default: "
+        "PORTFOLIO_DESK_DATA_DIR, else the folder chosen in Settings, else D:\\trading_data on "
+        "Windows, else your user data folder",
     )
     parser.add_argument(
         "--feed",
@@ -81,34 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- paths
-def _writable(path: Path) -> bool:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok", encoding="utf-8")
-        probe.unlink()
-    except OSError:
-        return False
-    return True
-
-
 def resolve_data_dir(flag: Path | None) -> Path:
-    """The data dir (see the module docstring for the order)."""
-    if flag is not None:
-        return flag.expanduser().resolve()
-    env = os.environ.get("PORTFOLIO_DESK_DATA_DIR")
-    if env:
-        return Path(env).expanduser().resolve()
-    from desktop_app.ui.app_settings import remembered_data_dir
+    """The data dir (see the module docstring for the order), created if needed.
 
-    remembered = remembered_data_dir()
-    if remembered is not None:
-        return remembered
-    if sys.platform == "win32" and Path("D:/").exists() and _writable(Path("D:/trading_data")):
-        return Path("D:/trading_data")
-    import platformdirs
+    Raises :class:`~desktop_app.store.StoreError` when the folder cannot be used.
+    """
+    from desktop_app.store import ENV_VAR
+    from desktop_app.store import resolve_data_dir as store_data_dir
 
-    return Path(platformdirs.user_data_dir("PortfolioDesk", appauthor=False))
+    if flag is None and not os.environ.get(ENV_VAR, "").strip():
+        from desktop_app.ui.app_settings import remembered_data_dir
+
+        flag = remembered_data_dir()
+    return store_data_dir(flag)
 
 
 def app_icon() -> QIcon:
@@ -165,14 +155,43 @@ class FirstPaint(QObject):
         return False
 
 
-def create_manager(data_dir: Path) -> PortfolioManager:
-    """The engine for ``data_dir``."""
-    return PortfolioManager()
-
-
 def is_brand_new(data_dir: Path) -> bool:
     """No portfolio database in ``data_dir`` yet: the first start on this folder."""
-    return not (data_dir / "portfolio.db").exists()
+    from desktop_app.store import database_path
+
+    return not database_path(data_dir).exists()
+
+
+async def open_manager(data_dir: Path) -> PortfolioManager:
+    """The engine on ``<data dir>/portfolio.db``, restored and ready.
+
+    Raises :class:`StoreError` (nothing changed) for a folder another Portfolio Desk is
+    using, or a database that cannot be used (corrupt, foreign, newer).
+    """
+    manager = PortfolioManager(data_dir=data_dir)
+    log.info("data folder: %s", manager.data_dir)
+    try:
+        await manager.initialize()
+    except BaseException:
+        await manager.shutdown()
+        raise
+    return manager
+
+
+async def refuse_to_start(args: argparse.Namespace, exc: StoreError) -> int:
+    """A second instance, or a database that cannot be used: say so; nothing was changed.
+
+    The message box is awaited (``open()`` + ``finished``), never ``exec()``: a nested loop
+    inside this coroutine would stall qasync. Automation runs only log it.
+    """
+    log.error("%s", exc)
+    if args.quit_after is None and args.screenshot is None:
+        from desktop_app.ui.dialogs.common import wait_finished
+
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, str(exc))
+        box.setObjectName("startupErrorBox")
+        await wait_finished(box)
+    return 2
 
 
 class MarketSession:
@@ -271,8 +290,11 @@ async def run_app(args: argparse.Namespace, data_dir: Path, log_path: Path) -> i
     reporter = ErrorReporter(log_path)
     reporter.install(loop)
     brand_new = is_brand_new(data_dir)
-    manager = create_manager(data_dir)
-    await manager.initialize()
+    try:
+        manager = await open_manager(data_dir)
+    except StoreError as exc:
+        reporter.uninstall()
+        return await refuse_to_start(args, exc)
     window = MainWindow(
         manager, data_dir=data_dir, settings=settings, log_path=log_path, icon=app_icon()
     )
@@ -345,7 +367,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     import qasync
 
     args = build_parser().parse_args(argv)
-    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+    except StoreError as exc:  # before any loop runs: a plain modal box is fine here
+        if sys.stderr is not None:
+            print(f"{APP_NAME}: {exc}", file=sys.stderr)
+        if args.quit_after is None and args.screenshot is None:
+            _app = QApplication.instance() or QApplication(sys.argv[:1])
+            QMessageBox.critical(None, APP_NAME, str(exc))
+        return 2
     log_path = setup_logging(data_dir)
     log.info("%s %s starting; data dir %s", APP_NAME, __version__, data_dir)
     app = QApplication.instance() or QApplication(sys.argv[:1])

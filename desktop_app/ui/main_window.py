@@ -10,6 +10,7 @@ writes run in an executor, and price ticks repaint at most ten times a second.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ from .trading_actions import TradingActions
 log = logging.getLogger(__name__)
 
 FEED_POLL_MS = 1_000
+#: How far back to look for the equity recorded before today's 00:00 UTC.
+HISTORY_BASELINE_LOOKBACK = timedelta(days=7)
 ALERT_FEED_STATES = ("stale", "error")
 
 
@@ -83,7 +86,7 @@ class MainWindow(QMainWindow):
         self.manager = manager
         self.feed = feed
         self.pipeline: Any = None
-        self.data_dir = data_dir or default_data_dir()
+        self.data_dir = data_dir or manager.data_dir or default_data_dir()
         self.settings = settings or AppSettings(self.data_dir)
         self.log_path = log_path
         self.precision = SymbolPrecision()
@@ -202,7 +205,8 @@ class MainWindow(QMainWindow):
         """Load the full fill journal and the day's opening equity from the store, if any.
 
         The engine keeps only recent fills in memory; the store has them all. The day P&L
-        starts from the last equity snapshot recorded before 00:00 UTC.
+        starts from the last equity snapshot before 00:00 UTC, or — for a portfolio born
+        today — from the first one recorded today.
         """
         store = getattr(self.manager, "store", None)
         if store is None:
@@ -210,10 +214,13 @@ class MainWindow(QMainWindow):
         try:
             self.history.fills_model.load(list(await store.read_fills()))
             midnight = day_start(utc_now())
-            curve = await store.read_equity_curve(end=midnight)
+            curve = await store.read_equity_curve(start=midnight - HISTORY_BASELINE_LOOKBACK)
             if len(curve):
-                equity = Decimal(repr(float(curve["equity"].iloc[-1])))
-                self.summary.day_pnl.set_history_baseline(equity, midnight)
+                before = curve[curve.index < midnight]
+                row = before.iloc[-1] if len(before) else curve.iloc[0]
+                moment = midnight if len(before) else row.name.to_pydatetime()
+                equity = Decimal(repr(float(row["equity"])))
+                self.summary.day_pnl.set_history_baseline(equity, moment)
                 self.refresh_summary()
         except Exception as exc:  # the grids keep the in-memory history
             log.exception("loading the history from the database failed")

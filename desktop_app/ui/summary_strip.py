@@ -41,10 +41,11 @@ class DayPnl:
         self.baseline_time: datetime | None = None
         self.from_history = False
 
-    def set_history_baseline(self, equity: Decimal, day: datetime) -> None:
-        """The equity recorded just before ``day``'s 00:00 UTC (from the store)."""
+    def set_history_baseline(self, equity: Decimal, moment: datetime) -> None:
+        """The equity recorded at ``moment`` today (00:00 UTC, or the first record of a
+        portfolio born today), from the store."""
         self.baseline_equity = equity
-        self.baseline_time = day_start(day)
+        self.baseline_time = moment
         self.from_history = True
 
     def value(self, equity: Decimal, movements: list[Any], now: datetime | None = None) -> Decimal:
@@ -52,9 +53,10 @@ class DayPnl:
         start = day_start(now)
         if self.baseline_time is None or self.baseline_time < start:
             # A new day (or the first look at this one): the baseline is today's first equity.
+            rolled_over = self.baseline_time is not None
             self.baseline_equity = equity
-            self.baseline_time = start if self.from_history else now
-            self.from_history = False
+            self.baseline_time = start if rolled_over else now
+            self.from_history = rolled_over
         assert self.baseline_equity is not None
         with ledger_math():
             flows = sum(
@@ -66,9 +68,11 @@ class DayPnl:
     def basis(self) -> str:
         if self.baseline_time is None:
             return ""
-        if self.from_history:
-            return "since 00:00 UTC (recorded equity)"
+        if self.from_history and self.baseline_time == day_start(self.baseline_time):
+            return "since 00:00 UTC"
         local = self.baseline_time.astimezone().strftime("%H:%M")
+        if self.from_history:
+            return f"since {local}, the first equity recorded today"
         return f"since this session began at {local} (no equity history before it)"
 
 

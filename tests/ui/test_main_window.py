@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
@@ -18,8 +20,10 @@ from desktop_app.portfolio import (
     PositionType,
     StoreError,
 )
+from desktop_app.portfolio.values import utc_now
 from desktop_app.ui.app_settings import AppSettings
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.summary_strip import DayPnl, day_start
 
 from .helpers import find_dialog, settle, until
 
@@ -296,3 +300,60 @@ def test_the_status_bar_follows_the_feed_and_alerts_when_it_goes_stale(run, make
             await pipeline.stop()
 
     run(scenario())
+
+
+def test_history_comes_from_the_store_when_memory_keeps_only_recent_fills(run, make_desk):
+    async def scenario():
+        engine = PortfolioManager(
+            PortfolioConfig(
+                initial_capital=100_000, performance_update_interval_s=0, fill_history_limit=2
+            )
+        )
+        await engine.initialize()
+        await engine.update_prices({"ETH/USDT": 3000})
+        for _ in range(3):
+            position = await engine.create_position("ETH/USDT", PositionType.LONG, 1, 3000)
+            await engine.close_position(position.position_id, 3010)
+        midnight = day_start(utc_now())
+        engine.store.record_equity_snapshot(
+            midnight - timedelta(minutes=1),
+            equity=Decimal(99_000),
+            cash=Decimal(99_000),
+            market_value=Decimal(0),
+            gross_exposure=Decimal(0),
+            net_flow=Decimal(0),
+        )
+        await engine.store.flush()
+        desk = await make_desk(manager=engine)
+        fills = desk.window.history.fills_model
+        assert fills.row_count() == 2  # what the engine keeps in memory
+        await desk.window.load_history()
+        assert fills.row_count() == 6  # the whole journal
+        day = desk.window.summary.day_pnl
+        assert day.from_history and day.baseline_equity == Decimal(99_000)
+        assert day.baseline_time == midnight
+        assert "since 00:00 UTC" in desk.window.summary.day.toolTip()
+
+    run(scenario())
+
+
+def test_day_pnl_is_equity_change_net_of_todays_deposits():
+    day = DayPnl()
+    now = datetime(2025, 5, 2, 15, 0, tzinfo=UTC)
+    midnight = day_start(now)
+    day.set_history_baseline(Decimal(10_000), midnight)
+
+    @dataclass
+    class Movement:
+        amount: Decimal
+        timestamp: datetime
+
+    deposits = [
+        Movement(Decimal(500), midnight - timedelta(hours=2)),  # yesterday: already in base
+        Movement(Decimal(2_000), midnight + timedelta(hours=9)),
+    ]
+    assert day.value(Decimal(12_250), deposits, now) == Decimal(250)
+    # the next day starts from that day's first equity
+    tomorrow = now + timedelta(days=1)
+    assert day.value(Decimal(12_300), deposits, tomorrow) == Decimal(0)
+    assert day.baseline_time == day_start(tomorrow) and day.basis() == "since 00:00 UTC"
