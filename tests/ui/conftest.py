@@ -78,7 +78,7 @@ def make_desk(
         **window_kwargs: Any,
     ) -> Desk:
         manager = manager or PortfolioManager(
-            config or PortfolioConfig(initial_capital=100_000, performance_update_interval_s=0)
+            config or PortfolioConfig(initial_capital=1_000_000, performance_update_interval_s=0)
         )
         await manager.initialize()
         if prices:

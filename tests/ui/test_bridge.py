@@ -12,7 +12,7 @@ from .helpers import until
 
 def manager() -> PortfolioManager:
     return PortfolioManager(
-        PortfolioConfig(initial_capital=10_000, performance_update_interval_s=0)
+        PortfolioConfig(initial_capital=1_000_000, performance_update_interval_s=0)
     )
 
 

@@ -132,7 +132,7 @@ class FullDisk(MemoryJournal):
 def test_an_engine_error_is_shown_in_the_ticket_and_the_app_keeps_running(qtbot, run, make_desk):
     async def scenario():
         engine = PortfolioManager(
-            PortfolioConfig(initial_capital=10_000, performance_update_interval_s=0),
+            PortfolioConfig(initial_capital=1_000_000, performance_update_interval_s=0),
             journal=FullDisk(room=1),  # the initial capital fits, nothing else
         )
         desk = await make_desk(manager=engine, prices={"ETH/USDT": 3000})
@@ -269,10 +269,10 @@ def test_summary_strip_shows_equity_exposure_and_day_pnl(run, make_desk):
         await desk.manager.update_prices({"BTC/USDT": 61000, "ETH/USDT": 3000})
         summary = desk.window.summary
         await until(lambda: summary.unrealized.value.text() == "+500.00")
-        assert summary.equity.value.text() == "100,500.00"
+        assert summary.equity.value.text() == "1,000,500.00"
         assert summary.exposure.value.text() == "42,500.00"
         assert summary.day.value.text() == "+500.00"
-        assert Decimal(desk.manager.position_tracker.equity()) == Decimal("100500")
+        assert desk.manager.position_tracker.equity() == Decimal(1_000_500)
 
     run(scenario())
 
