@@ -259,9 +259,10 @@ def assess(
         breaker, message = tripped[0]
         rule = f"CRITICAL: the {breaker.replace('_', ' ')} breaker is tripped ({message})"
         return RiskLevel.CRITICAL, 100.0, rule
+    if position_count == 0 and utilisation == 0:
+        return RiskLevel.LOW, score, "LOW: no positions"
     if worst is None:
-        detail = "no positions" if position_count == 0 else "no limit is enforced"
-        return RiskLevel.LOW, score, f"LOW: {detail}"
+        return RiskLevel.LOW, score, "LOW: no limit is enforced"
     used = f"{worst.describe()} ({100 * utilisation:.0f} % of the limit)"
     if utilisation > 1:
         return RiskLevel.CRITICAL, score, f"CRITICAL: limit exceeded: {used}"
