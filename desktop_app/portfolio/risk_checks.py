@@ -156,8 +156,17 @@ def round_size_down(size: Decimal) -> Decimal:
     return size.quantize(quantum, rounding=ROUND_DOWN).normalize()
 
 
-def _pct(value: float) -> str:
-    return f"{value:.1f} %"
+def _show(value: float, limit: float | None = None) -> str:
+    """One decimal, or as many as it takes (up to 4) to show a value above the limit as such."""
+    for places in range(1, 5):
+        text = f"{value:.{places}f}"
+        if limit is None or not (float(text) <= limit < value):
+            return text
+    return text
+
+
+def _pct(value: float, limit: float | None = None) -> str:
+    return f"{_show(value, limit)} %"
 
 
 def _limit(value: float) -> str:
@@ -251,30 +260,30 @@ def evaluate_trade(
         )
         symbol_gross = sum((abs(h.market_value) for h in in_symbol), ZERO)
         gross = sum((abs(h.market_value) for h in state.holdings), ZERO)
-    ratios: list[tuple[str, _Ratio, float | None, Callable[[float], str]]] = [
+    ratios: list[tuple[str, _Ratio, float | None, Callable[[float, float], str]]] = [
         (
             "max_single_position_pct",
             _Ratio(base * HUNDRED, mark * HUNDRED, equity, k),
             limits.max_single_position_pct,
-            lambda v: f"the {trade.symbol} position would be {_pct(v)} of equity",
+            lambda v, cap: f"the {trade.symbol} position would be {_pct(v, cap)} of equity",
         ),
         (
             "max_symbol_exposure_pct",
             _Ratio(symbol_gross * HUNDRED, mark * HUNDRED, equity, k),
             limits.max_symbol_exposure_pct,
-            lambda v: f"{trade.symbol} exposure would be {_pct(v)} of equity",
+            lambda v, cap: f"{trade.symbol} exposure would be {_pct(v, cap)} of equity",
         ),
         (
             "max_gross_exposure_pct",
             _Ratio(gross * HUNDRED, mark * HUNDRED, equity, k),
             limits.max_gross_exposure_pct,
-            lambda v: f"gross exposure would be {_pct(v)} of equity",
+            lambda v, cap: f"gross exposure would be {_pct(v, cap)} of equity",
         ),
         (
             "max_leverage",
             _Ratio(gross, mark, equity, k),
             limits.max_leverage,
-            lambda v: f"leverage would be {v:.2f}x",
+            lambda v, cap: f"leverage would be {_show(v, cap)}x",
         ),
     ]
     if limits.max_portfolio_risk_pct is not None and var is not None:
@@ -286,7 +295,9 @@ def evaluate_trade(
                     "max_portfolio_risk_pct",
                     _Ratio(base * risk, mark * risk, equity, k),
                     limits.max_portfolio_risk_pct,
-                    lambda v: f"the position's 1-day 95 % VaR would be {_pct(v)} of equity",
+                    lambda v, cap: (
+                        f"the position's 1-day 95 % VaR would be {_pct(v, cap)} of equity"
+                    ),
                 )
             )
     breaches: list[LimitBreach] = []
@@ -300,7 +311,11 @@ def evaluate_trade(
             allowed = ratio.largest_size(bound, size)
             breaches.append(
                 LimitBreach(
-                    name, value, limit, f"{describe(value)}; limit {_limit(limit)}{unit}", allowed
+                    name,
+                    value,
+                    limit,
+                    f"{describe(value, limit)}; limit {_limit(limit)}{unit}",
+                    allowed,
                 )
             )
     if var is not None:

@@ -72,6 +72,13 @@ def test_a_fee_lowers_post_trade_equity_and_the_allowed_size_accounts_for_it():
     )
 
 
+def test_a_value_just_over_the_limit_is_shown_with_the_digits_that_prove_it():
+    # 2,500 of 10,000 minus a 2.5 fee: 25.006 % of equity, shown as 25.01 %, not 25.0 %
+    trade = buy("BTC/USDT", "0.05", "50000", fee=D("2.5"))
+    result = evaluate_trade(PortfolioState(D(10_000), ()), trade, POSITION_LIMITS)
+    assert "the BTC/USDT position would be 25.01 % of equity; limit 25 %" in result.reason
+
+
 def test_the_check_evaluates_the_portfolio_after_the_trade():
     holdings = tuple(
         Holding(f"p{i}", symbol, "manual", D(value))
@@ -106,7 +113,7 @@ def test_leverage_counts_shorts_in_gross_exposure():
     result = evaluate_trade(state, buy("BTC/USDT", "0.22", "50000"), limits)
     # gross would be 5,000 + 11,000 = 16,000 = 1.6x; 1.5x leaves 10,000 = 0.2 BTC
     assert result.action is RiskAction.REDUCE
-    assert "leverage would be 1.60x; limit 1.5x" in result.reason
+    assert "leverage would be 1.6x; limit 1.5x" in result.reason
     assert result.allowed_size == D("0.2")
 
 
