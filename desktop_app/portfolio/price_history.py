@@ -9,14 +9,18 @@ behind it.
 
 The first read of a symbol loads ``lookback_days`` of bars back from its *last stored bar*
 (not from now, so an imported history that ends last year still counts); later reads only
-fetch the bars from the last cached hour on (that hour may have grown). Resampling runs in
-the default executor, never on the event loop.
+fetch the bars from the last cached hour on (that hour may have grown), and at most every
+``refresh_interval_s`` per symbol: the store holds minute bars, so re-reading more often
+cannot change an hourly sample by more than the last minute. Resampling runs in the
+default executor, never on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -111,10 +115,17 @@ class PriceHistory:
     derives from the history (the return panel) and rebuild only when needed.
     """
 
-    def __init__(self, source: Callable[[], BarSource | None], lookback_days: int = 365) -> None:
+    def __init__(
+        self,
+        source: Callable[[], BarSource | None],
+        lookback_days: int = 365,
+        refresh_interval_s: float = 60.0,
+    ) -> None:
         self._source = source
         self.lookback_days = lookback_days
+        self.refresh_interval_s = refresh_interval_s
         self._cache: dict[str, SymbolHistory] = {}
+        self._read_at: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.version = 0
 
@@ -127,6 +138,7 @@ class PriceHistory:
 
     def clear(self) -> None:
         self._cache.clear()
+        self._read_at.clear()
         self.version += 1
 
     async def get(self, symbols: Iterable[str], *, refresh: bool = False) -> dict[str, Any]:
@@ -149,8 +161,10 @@ class PriceHistory:
         lock = self._locks.setdefault(symbol, asyncio.Lock())
         async with lock:
             old = self._cache.get(symbol)
-            if old is not None and not refresh:
+            fresh = time.monotonic() - self._read_at.get(symbol, -math.inf)
+            if old is not None and (not refresh or fresh < self.refresh_interval_s):
                 return old
+            self._read_at[symbol] = time.monotonic()
             loop = asyncio.get_running_loop()
             if old is None or old.empty:
                 last = await source.last_bar_time(symbol)

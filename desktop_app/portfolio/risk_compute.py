@@ -10,6 +10,8 @@ Every formula is a call into :mod:`.metrics`; this module only chooses the input
   positions' one-day returns; the components sum to ``covariance_var_95``;
 * stand-alone position VaR: ``value_at_risk(w_i * r_symbol)`` (a short's tail is the
   symbol's rally);
+* correlations: of the period returns, from their covariance (the panel has no missing
+  period, so this is ``correlation_matrix`` of the same columns);
 * Sharpe, Sortino: daily time-weighted returns of the equity snapshots (``resample_equity``
   with the recorded net flows, ``P = 365``); max drawdown over every snapshot.
 """
@@ -37,6 +39,8 @@ HISTORY_FIELDS = (
     "parametric_var_99",
     "cvar_95",
     "cvar_99",
+    "parametric_cvar_95",
+    "parametric_cvar_99",
     "covariance_var_95",
     "portfolio_volatility",
     "beta_btc",
@@ -158,6 +162,9 @@ def history_values(
         values[f"var_{tag}"] = metrics.value_at_risk(daily, level)
         values[f"parametric_var_{tag}"] = metrics.value_at_risk(daily, level, "parametric")
         values[f"cvar_{tag}"] = metrics.conditional_value_at_risk(daily, level)
+        values[f"parametric_cvar_{tag}"] = metrics.conditional_value_at_risk(
+            daily, level, "parametric"
+        )
     columns = panel.sub([p.symbol for p in held])
     position_weights = np.array([p.market_value / equity for p in held])
     cov = panel.horizon_covariance[np.ix_(columns, columns)]
@@ -183,11 +190,11 @@ def history_values(
     values["portfolio_volatility"] = None if vol is None else vol * np.sqrt(panel.periods_per_year)
     if vol is None:
         notes["portfolio_volatility"] = "the portfolio's returns have no variance"
-    table = pd.DataFrame(panel.returns[:, panel.sub(symbols)], columns=symbols)
-    corr = metrics.correlation_matrix(table)
+    held_columns = panel.sub(symbols)
+    corr = metrics.correlation_from_covariance(panel.covariance[np.ix_(held_columns, held_columns)])
+    cells = np.where(np.isnan(corr), None, corr).tolist()
     values["correlation"] = {
-        a: {b: (None if np.isnan(corr.at[a, b]) else float(corr.at[a, b])) for b in symbols}
-        for a in symbols
+        a: dict(zip(symbols, row, strict=True)) for a, row in zip(symbols, cells, strict=True)
     }
     if panel.has(benchmark):
         values["beta_btc"] = metrics.beta(period, panel.returns[:, panel.column(benchmark)])

@@ -21,7 +21,10 @@ from collections import deque
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from .breakers import Breaker, BreakerTrip, CircuitBreakers
 from .errors import ConfigError, PortfolioError, RiskLimitError
@@ -67,6 +70,7 @@ class RiskManager:
         self._groups: dict[str, float] = {}
         self._breached: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._curve: pd.DataFrame | None = None
         self.latest: RiskMetrics | None = None
         manager.add_pre_trade_check(self._pre_trade_check)
         manager.register_callback(Event.CASH_MOVED, self._on_cash_moved)
@@ -217,25 +221,29 @@ class RiskManager:
     async def _evaluate(self, trade: TradeProposal, *, halted: str | None = None) -> CheckResult:
         limits = self.limits
         state = PortfolioState.of(self._manager.position_tracker)
-        var = None
+        check = partial(
+            evaluate_trade,
+            state,
+            trade,
+            limits,
+            cooldown_until=self.breakers.cooldown(utc_now()),
+            halted=halted,
+        )
         needs_history = (
             limits.max_var_pct is not None
             or limits.max_portfolio_risk_pct is not None
             or limits.var_budget_by_strategy_pct
             or limits.var_budget_by_symbol_pct
         )
-        if needs_history and self.history.available:
-            symbols = sorted({h.symbol for h in state.holdings} | {trade.symbol})
-            panel, missing = await self._panel(symbols)
-            var = PostTradeVar.build(panel, state, missing)
-        return evaluate_trade(
-            state,
-            trade,
-            limits,
-            var=var,
-            cooldown_until=self.breakers.cooldown(utc_now()),
-            halted=halted,
-        )
+        if not (needs_history and self.history.available):
+            return check()  # O(positions) Decimal arithmetic: no executor hop
+        symbols = sorted({h.symbol for h in state.holdings} | {trade.symbol})
+        panel, missing = await self._panel(symbols)
+
+        def with_history() -> CheckResult:  # numpy over the panel: in the executor
+            return check(var=PostTradeVar.build(panel, state, missing))
+
+        return await asyncio.get_running_loop().run_in_executor(None, with_history)
 
     async def _pre_trade_check(self, effect: LedgerEffect) -> None:
         """Registered with the manager: runs under the ledger lock before a fill is booked."""
@@ -400,14 +408,23 @@ class RiskManager:
         return self.latest
 
     async def _equity_curve(self) -> Any:
+        """The stored equity snapshots, read incrementally (only the new ones each time)."""
         store = self._store()
         if store is None:
             return None
+        cached = self._curve
         try:
-            return await store.read_equity_curve()
+            since = None if cached is None or cached.empty else cached.index[-1].to_pydatetime()
+            new = await store.read_equity_curve(since, None)
         except Exception:
             log.exception("could not read the equity curve")
-            return None
+            return cached
+        if cached is not None and not cached.empty and not new.empty:
+            new = pd.concat([cached[cached.index < new.index[0]], new])
+        elif cached is not None and new.empty:
+            new = cached
+        self._curve = new
+        return new
 
     @staticmethod
     def _metrics_record(metrics: RiskMetrics) -> dict[str, Any]:

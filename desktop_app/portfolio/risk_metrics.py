@@ -107,6 +107,8 @@ class RiskMetrics:
     parametric_var_99: float | None = None
     cvar_95: float | None = None
     cvar_99: float | None = None
+    parametric_cvar_95: float | None = None
+    parametric_cvar_99: float | None = None
     covariance_var_95: float | None = None  # zero-mean parametric: sum of component VaR
     component_var_95: dict[str, float] = field(default_factory=dict)  # position id → VaR
     position_var_95: dict[str, float] = field(default_factory=dict)  # stand-alone VaR

@@ -111,6 +111,10 @@ def test_var_cvar_volatility_and_beta_equal_the_definitions(prices_dir, daily_pa
             -(r.mean() - z * r.std(ddof=1)), rel=1e-9
         )
         assert values[f"cvar_{tag}"] == pytest.approx(-r[r <= -var].mean(), rel=1e-12)
+        density = np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi)
+        assert values[f"parametric_cvar_{tag}"] == pytest.approx(
+            -(r.mean() - r.std(ddof=1) * density / (1 - level)), rel=1e-9
+        )
     cov = np.cov(returns.to_numpy(), rowvar=False, ddof=1)
     assert values["portfolio_volatility"] == pytest.approx(np.sqrt(w @ cov @ w * 365), rel=1e-9)
     btc = returns["BTC/USDT"].to_numpy()
@@ -157,3 +161,19 @@ def test_too_little_common_history_is_reported_not_guessed(prices_dir):
     assert values.get("var_95") is None
     assert notes["var_95"].startswith("insufficient history: 11.0 days of common price history")
     assert "NEW/USDT has prices only from" in notes["var_95"]
+
+
+def test_correlations_of_complete_columns_match_pandas_pairwise(prices_dir):
+    from desktop_app.portfolio import metrics
+
+    closes = pd.concat({s: bars(prices_dir, n)["close"] for s, n in DAILY.items()}, axis=1)
+    returns = (closes / closes.shift(1) - 1).dropna()
+    pairwise = returns.corr(method="pearson", min_periods=2)
+    fast = metrics.correlation_matrix(returns)  # complete: the one-product path
+    np.testing.assert_allclose(fast.to_numpy(), pairwise.to_numpy(), rtol=0, atol=1e-12)
+    from_cov = metrics.correlation_from_covariance(returns.cov())
+    np.testing.assert_allclose(from_cov.to_numpy(), pairwise.to_numpy(), rtol=0, atol=1e-12)
+    flat = returns.assign(FLAT=0.001)  # a constant column has no correlation
+    corr = metrics.correlation_matrix(flat)
+    assert corr["FLAT"].isna().all() and corr.loc["FLAT"].isna().all()
+    assert np.isnan(metrics.correlation_from_covariance(np.diag([1.0, 0.0]))[0, 1])
