@@ -20,14 +20,13 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
-from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .breakers import Breaker, BreakerTrip, CircuitBreakers
-from .errors import ConfigError, PortfolioError, RiskLimitError
+from .errors import ConfigError, InvalidOrderError, PortfolioError, RiskLimitError
 from .events import Event
 from .position_tracker import LedgerEffect
 from .price_history import PriceHistory
@@ -35,11 +34,11 @@ from .records import CashMovement, Position, PositionType
 from .risk_checks import CheckResult, PortfolioState, RiskAction, TradeProposal, evaluate_trade
 from .risk_compute import equity_values, history_values, ledger_values
 from .risk_events import RiskViolation
-from .risk_limits import BreakerAction, RiskLimits
+from .risk_limits import BREAKER_LIMITS, BreakerAction, RiskLimits
 from .risk_metrics import RiskLevel, RiskMetrics, assess, limit_usages
 from .risk_model import ReturnPanel, build_panel
 from .risk_var import PostTradeVar
-from .values import Number, parse_symbol, positive, utc_now
+from .values import Number, non_negative, parse_symbol, positive, utc_now
 
 if TYPE_CHECKING:
     from .manager import PortfolioManager, PriceBatch
@@ -47,6 +46,16 @@ if TYPE_CHECKING:
     from .stress import StressResult, StressScenario
 
 log = logging.getLogger(__name__)
+
+
+def position_kind(value: PositionType | str) -> PositionType:
+    """LONG or SHORT from an enum or its name, else a clear error."""
+    if isinstance(value, PositionType):
+        return value
+    try:
+        return PositionType(str(value).lower())
+    except ValueError:
+        raise InvalidOrderError(f"position type must be LONG or SHORT, got {value!r}") from None
 
 __all__ = ["RiskAction", "RiskLevel", "RiskLimits", "RiskManager", "RiskMetrics"]
 
@@ -140,9 +149,13 @@ class RiskManager:
         metrics = await self.calculate_risk_metrics()
         var_pct = None if metrics.var_95 is None else 100.0 * metrics.var_95
         await self._handle_trips(self.breakers.on_var(var_pct, metrics.timestamp, self.limits))
-        breached = {u.limit for u in metrics.limits if u.status == "breached"}
+        breached = {
+            u.limit
+            for u in metrics.limits
+            if u.status == "breached" and u.limit not in BREAKER_LIMITS.values()
+        }  # a breaker reports its own limit
         for usage in metrics.limits:
-            if usage.limit in breached - self._breached and usage.limit != "max_var_pct":
+            if usage.limit in breached - self._breached:
                 await self._publish(RiskViolation.exceeded(usage, metrics), "risk_violation")
         self._breached = breached
         store = self._store()
@@ -200,8 +213,8 @@ class RiskManager:
         also reports the portfolio's status and any cooldown.
         """
         tracker = self._manager.position_tracker
-        canonical = str(parse_symbol(symbol))
-        kind = PositionType(str(getattr(position_type, "value", position_type)).lower())
+        canonical = self.tradable_symbol(symbol)
+        kind = position_kind(position_type)
         amount, fill_price = positive(size, "size"), positive(price, "price")
         trade = TradeProposal(
             symbol=canonical,
@@ -209,7 +222,7 @@ class RiskManager:
             size=amount,
             price=fill_price,
             mark=tracker.last_price(canonical) or fill_price,
-            fee=Decimal(str(fee)),
+            fee=non_negative(fee, "fee"),
             strategy=(strategy or "manual").strip() or "manual",
         )
         status = self._manager.status
@@ -217,6 +230,17 @@ class RiskManager:
         if not status.allows_new_exposure:
             halted = f"the portfolio is {status.value}: only exposure-reducing trades are allowed"
         return await self._evaluate(trade, halted=halted)
+
+    def tradable_symbol(self, symbol: str) -> str:
+        """The canonical symbol, refused (like the ledger does) unless in the quote currency."""
+        parsed = parse_symbol(symbol)
+        quote = self._manager.config.quote_currency
+        if parsed.quote != quote:
+            raise InvalidOrderError(
+                f"{parsed} is quoted in {parsed.quote}, but this portfolio keeps its books in "
+                f"{quote}; use {parsed.base}/{quote}"
+            )
+        return str(parsed)
 
     async def _evaluate(self, trade: TradeProposal, *, halted: str | None = None) -> CheckResult:
         limits = self.limits

@@ -27,7 +27,7 @@ from . import metrics
 from .errors import InvalidOrderError, PortfolioError
 from .records import PositionType
 from .risk_checks import CheckResult, RiskAction, round_size_down
-from .values import ZERO, Number, parse_symbol, positive, to_decimal
+from .values import ZERO, Number, positive, to_decimal
 
 if TYPE_CHECKING:
     from .risk_manager import RiskManager
@@ -103,9 +103,11 @@ async def size_position(
     target_volatility_pct: float = DEFAULT_TARGET_VOLATILITY_PCT,
 ) -> PositionSizing:
     """See the module docstring. Raises when equity is not positive or inputs are invalid."""
-    canonical = str(parse_symbol(symbol))
+    from .risk_manager import position_kind
+
+    canonical = risk.tradable_symbol(symbol)
     entry = positive(price, "price")
-    kind = PositionType(str(getattr(position_type, "value", position_type)).lower())
+    kind = position_kind(position_type)
     sign = 1 if kind is PositionType.LONG else -1
     if not 0 < float(target_volatility_pct) <= 1_000:
         raise InvalidOrderError("target_volatility_pct must be a positive percentage")

@@ -247,3 +247,18 @@ async def test_a_paused_portfolio_reports_the_status_in_the_advisory_check():
         check = await pm.risk_manager.check_position_risk("BTC/USDT", "0.001", 50_000)
         assert check.action is RiskAction.REJECT
         assert "the portfolio is paused" in check.reason
+
+
+async def test_the_advisory_check_refuses_bad_input_like_the_ledger():
+    from desktop_app.portfolio import InvalidOrderError
+
+    async with manager() as pm:
+        risk = pm.risk_manager
+        with pytest.raises(InvalidOrderError, match="quoted in USD"):
+            await risk.check_position_risk("BTC/USD", 1, 100)
+        with pytest.raises(InvalidOrderError, match="LONG or SHORT"):
+            await risk.check_position_risk("BTC/USDT", 1, 100, position_type="sideways")
+        with pytest.raises(InvalidOrderError, match="size must be greater than zero"):
+            await risk.check_position_risk("BTC/USDT", 0, 100)
+        with pytest.raises(InvalidOrderError, match="fee cannot be negative"):
+            await risk.check_position_risk("BTC/USDT", 1, 100, fee=-1)
