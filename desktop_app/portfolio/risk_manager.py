@@ -23,20 +23,18 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from .breakers import Breaker, BreakerTrip, CircuitBreakers
 from .errors import ConfigError, InvalidOrderError, PortfolioError, RiskLimitError
 from .events import Event
 from .position_tracker import LedgerEffect
 from .price_history import PriceHistory
 from .records import CashMovement, Position, PositionType
+from .risk_analysis import RiskAnalysis
 from .risk_checks import CheckResult, PortfolioState, RiskAction, TradeProposal, evaluate_trade
-from .risk_compute import equity_values, history_values, ledger_values
 from .risk_events import RiskViolation
 from .risk_limits import BREAKER_LIMITS, BreakerAction, RiskLimits
-from .risk_metrics import RiskLevel, RiskMetrics, assess, limit_usages
-from .risk_model import ReturnPanel, build_panel
+from .risk_metrics import RiskLevel, RiskMetrics
+from .risk_model import ReturnPanel
 from .risk_var import PostTradeVar
 from .values import Number, non_negative, parse_symbol, positive, utc_now
 
@@ -57,6 +55,7 @@ def position_kind(value: PositionType | str) -> PositionType:
     except ValueError:
         raise InvalidOrderError(f"position type must be LONG or SHORT, got {value!r}") from None
 
+
 __all__ = ["RiskAction", "RiskLevel", "RiskLimits", "RiskManager", "RiskMetrics"]
 
 #: Violations kept in memory for the report (the store keeps them all).
@@ -70,17 +69,11 @@ class RiskManager:
     def __init__(self, manager: PortfolioManager) -> None:
         self._manager = manager
         self.breakers = CircuitBreakers()
-        self.history = PriceHistory(self._store, self.limits.var_lookback_days)
+        self.analysis = RiskAnalysis(self)
         self._violations: deque[RiskViolation] = deque(maxlen=VIOLATION_HISTORY)
         self._pending: list[RiskViolation] = []
-        self._panels: dict[tuple[str, ...], tuple[int, int, ReturnPanel | None]] = {}
-        self._history_part: dict[str, Any] = {}
-        self._history_notes: dict[str, str] = {}
-        self._groups: dict[str, float] = {}
         self._breached: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._curve: pd.DataFrame | None = None
-        self.latest: RiskMetrics | None = None
         manager.add_pre_trade_check(self._pre_trade_check)
         manager.register_callback(Event.CASH_MOVED, self._on_cash_moved)
         manager.register_callback(Event.POSITION_CLOSED, self._on_position_closed)
@@ -108,14 +101,15 @@ class RiskManager:
         return limits
 
     # --------------------------------------------------------------- lifecycle
-    def _store(self) -> Any:
+    def store(self) -> Any:
+        """The manager's Store, or None (a MemoryJournal portfolio keeps no history)."""
         return getattr(self._manager, "store", None)
 
     async def start(self) -> None:
         """Restore the breakers' state and recent violations (called by ``initialize``)."""
         tracker = self._manager.position_tracker
         self.breakers.nav.start(float(tracker.equity()), utc_now())
-        store = self._store()
+        store = self.store()
         if store is None:
             return
         try:
@@ -158,9 +152,11 @@ class RiskManager:
             if usage.limit in breached - self._breached:
                 await self._publish(RiskViolation.exceeded(usage, metrics), "risk_violation")
         self._breached = breached
-        store = self._store()
+        store = self.store()
         if store is not None:
-            await store.append_record("risk_metrics", self._metrics_record(metrics))
+            record = metrics.to_dict()
+            record.pop("correlation", None)  # recomputed on demand, not archived
+            await store.append_record("risk_metrics", record)
         await self._save_state()
         return metrics
 
@@ -188,7 +184,7 @@ class RiskManager:
         task.add_done_callback(self._tasks.discard)
 
     async def _save_state(self) -> None:
-        store = self._store()
+        store = self.store()
         if store is None:
             return
         try:
@@ -262,7 +258,7 @@ class RiskManager:
         if not (needs_history and self.history.available):
             return check()  # O(positions) Decimal arithmetic: no executor hop
         symbols = sorted({h.symbol for h in state.holdings} | {trade.symbol})
-        panel, missing = await self._panel(symbols)
+        panel, missing = await self.panel(symbols)
 
         def with_history() -> CheckResult:  # numpy over the panel: in the executor
             return check(var=PostTradeVar.build(panel, state, missing))
@@ -298,7 +294,7 @@ class RiskManager:
 
     async def _publish(self, violation: RiskViolation, kind: str) -> None:
         self._violations.append(violation)
-        store = self._store()
+        store = self.store()
         if store is not None:
             try:
                 await store.append_record(kind, violation.to_dict(), violation.timestamp)
@@ -360,134 +356,31 @@ class RiskManager:
         return rearmed
 
     # --------------------------------------------------------------- metrics
-    async def _panel(self, symbols: Sequence[str]) -> tuple[ReturnPanel | None, list[str]]:
-        """The aligned panel of ``symbols`` (cached per history version) and those missing."""
-        histories = await self.history.get(symbols)
-        missing = [s for s in symbols if s not in histories]
-        if missing:
-            return None, missing
-        key = tuple(symbols)
-        lookback = self.limits.var_lookback_days
-        cached = self._panels.get(key)
-        if cached is not None and cached[:2] == (self.history.version, lookback):
-            return cached[2], []
-        loop = asyncio.get_running_loop()
-        panel = await loop.run_in_executor(None, build_panel, histories, key, lookback)
-        self._panels = {k: v for k, v in self._panels.items() if v[0] == self.history.version}
-        self._panels[key] = (self.history.version, lookback, panel)
-        return panel, []
+    @property
+    def history(self) -> PriceHistory:
+        return self.analysis.history
 
-    def _assemble(self, ledger: dict[str, Any], notes: dict[str, str]) -> RiskMetrics:
-        limits = self.limits
-        values = {**ledger, **self._history_part}
-        shares = {}
-        if limits.max_var_pct:
-            shares = {k: 100.0 * v * 100.0 / limits.max_var_pct for k, v in self._groups.items()}
-        usages = limit_usages(values, limits, shares)
-        tripped = [(t.breaker.value, t.message) for t in self.breakers.tripped.values()]
-        level, score, rule = assess(usages, tripped, ledger["position_count"])
-        return RiskMetrics(
-            timestamp=utc_now(),
-            **values,
-            notes={**self._history_notes, **notes},
-            limits=tuple(usages),
-            breakers_tripped=tuple(name for name, _ in tripped),
-            overall_risk_level=level,
-            risk_score=score,
-            risk_rule=rule,
-        )
+    @property
+    def latest(self) -> RiskMetrics | None:
+        """The metrics of the last full recomputation (None before the first)."""
+        return self.analysis.latest
+
+    async def panel(self, symbols: Sequence[str]) -> tuple[ReturnPanel | None, list[str]]:
+        """The aligned return panel of ``symbols`` and the symbols without stored bars."""
+        return await self.analysis.panel(symbols)
 
     def quick_metrics(self) -> RiskMetrics:
         """Ledger metrics now, with the history metrics of the last recomputation."""
-        ledger, _, notes = ledger_values(self._manager.position_tracker, self.breakers)
-        return self._assemble(ledger, notes)
+        return self.analysis.quick_metrics()
 
     async def calculate_risk_metrics(self) -> RiskMetrics:
         """Every metric, now: history refreshed from the store, numpy in an executor."""
-        tracker = self._manager.position_tracker
-        ledger, held, notes = ledger_values(tracker, self.breakers)
-        benchmark = f"BTC/{self._manager.config.quote_currency}"
-        symbols = sorted({p.symbol for p in held})
-        panel, note = None, None
-        if not self.history.available:
-            note = "insufficient history: no price store is attached to this portfolio"
-        elif symbols:
-            await self.history.get([*symbols, benchmark], refresh=True)
-            with_benchmark = sorted({*symbols, benchmark})
-            panel, missing = await self._panel(with_benchmark)
-            if benchmark in missing:
-                panel, missing = await self._panel(symbols)
-            if missing:
-                note = f"insufficient history: no price bars for {', '.join(missing)}"
-        loop = asyncio.get_running_loop()
-        history, history_notes, groups = await loop.run_in_executor(
-            None, history_values, panel, held, ledger["equity"], benchmark, note
-        )
-        curve = await self._equity_curve()
-        equity, equity_notes = await loop.run_in_executor(None, equity_values, curve)
-        self._history_part = {**history, **equity}
-        self._history_notes = {**history_notes, **equity_notes}
-        self._groups = groups
-        self.latest = self._assemble(ledger, notes)
-        return self.latest
-
-    async def _equity_curve(self) -> Any:
-        """The stored equity snapshots, read incrementally (only the new ones each time)."""
-        store = self._store()
-        if store is None:
-            return None
-        cached = self._curve
-        try:
-            since = None if cached is None or cached.empty else cached.index[-1].to_pydatetime()
-            new = await store.read_equity_curve(since, None)
-        except Exception:
-            log.exception("could not read the equity curve")
-            return cached
-        if cached is not None and not cached.empty and not new.empty:
-            new = pd.concat([cached[cached.index < new.index[0]], new])
-        elif cached is not None and new.empty:
-            new = cached
-        self._curve = new
-        return new
-
-    @staticmethod
-    def _metrics_record(metrics: RiskMetrics) -> dict[str, Any]:
-        data = metrics.to_dict()
-        data.pop("correlation", None)  # the matrix is recomputed on demand, not archived
-        return data
+        return await self.analysis.calculate()
 
     async def get_risk_report(self) -> dict[str, Any]:
         """The risk report: metrics, limits with utilisation, breakers, recent violations."""
         metrics = await self.calculate_risk_metrics()
-        limits = self.limits
-        now = utc_now()
-        breakers = {}
-        for breaker in Breaker:
-            trip = self.breakers.tripped.get(breaker)
-            breakers[breaker.value] = {
-                "limit": breaker.limit,
-                "limit_value": getattr(limits, breaker.limit),
-                "action": limits.breaker_action(breaker.value).value,
-                "armed": trip is None and getattr(limits, breaker.limit) is not None,
-                "tripped": None if trip is None else trip.to_dict(),
-            }
-        cooldown = self.breakers.cooldown(now)
-        return {
-            "timestamp": now.isoformat(),
-            "status": self._manager.status.value,
-            "status_reason": self._manager.status_reason,
-            "overall_risk_level": metrics.overall_risk_level.value,
-            "risk_score": metrics.risk_score,
-            "risk_rule": metrics.risk_rule,
-            "limits": limits.to_dict(),
-            "limit_usage": [usage.to_dict() for usage in metrics.limits],
-            "metrics": metrics.to_dict(),
-            "breakers": breakers,
-            "cooldown_until": None if cooldown is None else cooldown.isoformat(),
-            "loss_streak": self.breakers.loss_streak,
-            "recent_violations": [v.to_dict() for v in self.violations(50)],
-            "notes": dict(metrics.notes),
-        }
+        return self.analysis.report(metrics, self.violations(50))
 
     # --------------------------------------------------------- sizing, stress
     async def calculate_optimal_position_size(

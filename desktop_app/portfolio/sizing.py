@@ -117,7 +117,7 @@ async def size_position(
         raise PortfolioError("Cannot size a position: the portfolio's equity is not positive")
     limits = risk.limits
     notes: list[str] = []
-    panel, missing = await risk._panel([canonical]) if risk.history.available else (None, [])
+    panel, missing = await risk.panel([canonical]) if risk.history.available else (None, [])
     usable = panel is not None and panel.sufficient and not missing
     if not usable:
         notes.append(
