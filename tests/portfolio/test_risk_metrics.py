@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desktop_app.portfolio import (
+    MemoryJournal,
     PortfolioConfig,
     PortfolioManager,
     RiskLevel,
@@ -47,14 +48,29 @@ async def test_exposure_leverage_and_concentration_are_computed_from_the_ledger(
 
 
 async def test_without_stored_history_each_metric_says_so_instead_of_guessing():
-    async with manager() as pm:
+    async with manager() as pm:  # a real store in the test's data dir, with no bars in it
         await pm.create_position("BTC/USDT", "long", "0.01", 50_000)
         metrics = await pm.risk_manager.calculate_risk_metrics()
     for name in ("var_95", "cvar_99", "parametric_var_95", "portfolio_volatility", "beta_btc"):
         assert getattr(metrics, name) is None
-        assert metrics.notes[name].startswith("insufficient history")
-    assert metrics.sharpe_ratio is None and "no equity snapshots" in metrics.notes["sharpe_ratio"]
+        assert metrics.notes[name] == "insufficient history: no price bars for BTC/USDT"
+    assert metrics.sharpe_ratio is None
+    assert metrics.notes["sharpe_ratio"] == (
+        "insufficient history: 0 daily equity returns; at least 30 needed"
+    )
     assert metrics.component_var_95 == {}
+
+
+async def test_a_portfolio_kept_in_memory_has_no_history_at_all():
+    config = PortfolioConfig(performance_update_interval_s=0, risk_limits=LIMITS)
+    async with PortfolioManager(config, journal=MemoryJournal()) as pm:
+        await pm.create_position("BTC/USDT", "long", "0.01", 50_000)
+        metrics = await pm.risk_manager.calculate_risk_metrics()
+    assert metrics.var_95 is None
+    assert metrics.notes["var_95"] == (
+        "insufficient history: no price store is attached to this portfolio"
+    )
+    assert "no equity snapshots" in metrics.notes["sharpe_ratio"]
 
 
 async def test_a_flat_portfolio_has_no_market_risk_and_a_low_level():
