@@ -142,7 +142,12 @@ class RiskViolation:
             price=number(data.get("price")),
             strategy=data.get("strategy"),
             allowed_size=number(data.get("allowed_size")),
-            timestamp=datetime.fromisoformat(data["timestamp"])
-            if "timestamp" in data
-            else utc_now(),
+            timestamp=_moment(data.get("timestamp")),
         )
+
+
+def _moment(value: Any) -> datetime:
+    """A stored timestamp: a datetime (the store's records) or ISO text (exports)."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value) if isinstance(value, str) else utc_now()

@@ -69,6 +69,7 @@ class RiskManager:
     def __init__(self, manager: PortfolioManager) -> None:
         self._manager = manager
         self.breakers = CircuitBreakers()
+        self._preset: tuple[Any, Any] = (None, None)
         self.analysis = RiskAnalysis(self)
         self._violations: deque[RiskViolation] = deque(maxlen=VIOLATION_HISTORY)
         self._pending: list[RiskViolation] = []
@@ -83,7 +84,11 @@ class RiskManager:
     def limits(self) -> RiskLimits:
         """The limits in force: the config's ``risk_limits``, else built from its preset."""
         config = self._manager.config
-        return config.risk_limits or RiskLimits.from_config(config)
+        if config.risk_limits is not None:
+            return config.risk_limits
+        if self._preset[0] is not config:  # built once per config (read on every batch)
+            self._preset = (config, RiskLimits.from_config(config))
+        return self._preset[1]
 
     @limits.setter
     def limits(self, value: RiskLimits) -> None:
