@@ -122,12 +122,23 @@ class PriceHistory:
         refresh_interval_s: float = 60.0,
     ) -> None:
         self._source = source
-        self.lookback_days = lookback_days
+        self._lookback_days = lookback_days
         self.refresh_interval_s = refresh_interval_s
         self._cache: dict[str, SymbolHistory] = {}
         self._read_at: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.version = 0
+
+    @property
+    def lookback_days(self) -> int:
+        return self._lookback_days
+
+    @lookback_days.setter
+    def lookback_days(self, days: int) -> None:
+        """A longer lookback than the cache holds reloads it; a shorter one only trims."""
+        if days > self._lookback_days:
+            self.clear()
+        self._lookback_days = days
 
     @property
     def available(self) -> bool:

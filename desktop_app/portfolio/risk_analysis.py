@@ -50,12 +50,13 @@ class RiskAnalysis:
 
     async def panel(self, symbols: Sequence[str]) -> tuple[ReturnPanel | None, list[str]]:
         """The aligned panel of ``symbols`` (cached per history version) and those missing."""
+        lookback = self._risk.limits.var_lookback_days
+        self.history.lookback_days = lookback  # a live edit of the lookback reloads the cache
         histories = await self.history.get(symbols)
         missing = [s for s in symbols if s not in histories]
         if missing:
             return None, missing
         key = tuple(symbols)
-        lookback = self._risk.limits.var_lookback_days
         version = self.history.version
         cached = self._panels.get(key)
         if cached is not None and cached[:2] == (version, lookback):
@@ -102,6 +103,7 @@ class RiskAnalysis:
         if not self.history.available:
             note = "insufficient history: no price store is attached to this portfolio"
         elif symbols:
+            self.history.lookback_days = self._risk.limits.var_lookback_days
             await self.history.get([*symbols, benchmark], refresh=True)
             panel, missing = await self.panel(sorted({*symbols, benchmark}))
             if benchmark in missing:  # beta is then unknown; the rest does not need BTC

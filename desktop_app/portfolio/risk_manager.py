@@ -95,14 +95,12 @@ class RiskManager:
         if not isinstance(value, RiskLimits):
             raise ConfigError(f"risk limits must be a RiskLimits, got {type(value).__name__}")
         self._manager.config = self._manager.config.with_changes(risk_limits=value)
-        self.history.lookback_days = value.var_lookback_days
         self._spawn(self._manager.update_config(), "persist risk limits")
 
     async def update_limits(self, **changes: Any) -> RiskLimits:
         """Change some limits now (validated, persisted, ``config_changed`` fired)."""
         limits = self.limits.with_changes(**changes)
         await self._manager.update_config(risk_limits=limits)
-        self.history.lookback_days = limits.var_lookback_days
         return limits
 
     # --------------------------------------------------------------- lifecycle
@@ -121,8 +119,12 @@ class RiskManager:
             state = await store.get_setting(_STATE_KEY)
             if state:
                 self.breakers.restore(state)
-            records = await store.read_records("risk_violation", limit=VIOLATION_HISTORY)
-            self._violations.extend(RiskViolation.from_dict(r) for r in records)
+            records = [
+                RiskViolation.from_dict(record)
+                for kind in ("risk_violation", "breaker_event")
+                for record in await store.read_records(kind, limit=VIOLATION_HISTORY)
+            ]
+            self._violations.extend(sorted(records, key=lambda v: v.timestamp))
         except Exception:
             log.exception("could not restore the risk manager's state; starting fresh")
 

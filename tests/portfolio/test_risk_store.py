@@ -103,6 +103,7 @@ async def test_a_tripped_breaker_stays_tripped_across_a_restart(tmp_path):
     async with PortfolioManager(config(limits), data_dir=tmp_path) as again:
         again.register_callback("risk_limit_exceeded", seen.append)
         assert again.status is PortfolioStatus.PAUSED
+        assert [v.kind for v in again.risk_manager.violations()] == ["breaker"]
         assert again.risk_manager.breakers.nav.peak_nav == pytest.approx(1.1)
         await again.update_prices({"BTC/USDT": 39_000}, timestamp=day)
         assert len(seen) == 1  # the same trip, not a new one
@@ -258,3 +259,13 @@ async def test_sharpe_sortino_and_max_drawdown_come_from_the_equity_snapshots(tm
     wealth = np.concatenate([[1.0], np.cumprod(1 + r)])
     drawdown = (wealth / np.maximum.accumulate(wealth) - 1).min()
     assert metrics.max_drawdown == pytest.approx(drawdown, rel=1e-6)
+
+
+async def test_a_longer_lookback_set_live_reloads_the_history(tmp_path, prices_dir):
+    async with PortfolioManager(config(initial_capital=100_000), data_dir=tmp_path) as pm:
+        await import_prices(pm, prices_dir, {"BTC/USDT": "BTC-USDT_1d"})
+        await pm.create_position("BTC/USDT", "long", "0.1", 90_000)
+        year = await pm.risk_manager.calculate_risk_metrics()
+        await pm.risk_manager.update_limits(var_lookback_days=730)
+        two_years = await pm.risk_manager.calculate_risk_metrics()
+    assert (year.history_observations, two_years.history_observations) == (366, 731)
