@@ -156,14 +156,16 @@ class PriceHistory:
         """``{symbol: SymbolHistory}`` for every symbol with stored bars (others are left out).
 
         A symbol is loaded on first use; ``refresh=True`` fetches the bars stored since the
-        last read for every requested symbol.
+        last read for every requested symbol. The symbols are read concurrently (the store
+        serves reads from a pool of reader threads).
         """
-        result: dict[str, SymbolHistory] = {}
-        for symbol in dict.fromkeys(symbols):
-            history = await self._load(symbol, refresh=refresh)
-            if history is not None and not history.empty:
-                result[symbol] = history
-        return result
+        wanted = list(dict.fromkeys(symbols))
+        loaded = await asyncio.gather(*(self._load(s, refresh=refresh) for s in wanted))
+        return {
+            symbol: history
+            for symbol, history in zip(wanted, loaded, strict=True)
+            if history is not None and not history.empty
+        }
 
     async def _load(self, symbol: str, *, refresh: bool) -> SymbolHistory | None:
         source = self._source()
