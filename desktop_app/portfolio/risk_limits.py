@@ -64,6 +64,8 @@ BREAKER_LIMITS: dict[str, str] = {
     "consecutive_losses": "max_consecutive_losses",
 }
 
+DEFAULT_SYMBOL_EXPOSURE_PCT = 30.0
+
 _PCT_LIMITS = (
     "max_portfolio_risk_pct",
     "max_single_position_pct",
@@ -118,7 +120,7 @@ class RiskLimits:
     max_leverage: float | None = 1.0
     max_daily_loss_pct: float | None = 5.0
     max_var_pct: float | None = 8.0
-    max_symbol_exposure_pct: float | None = 30.0
+    max_symbol_exposure_pct: float | None = DEFAULT_SYMBOL_EXPOSURE_PCT
     max_gross_exposure_pct: float | None = 100.0
     max_consecutive_losses: int | None = 5
     #: Minutes without new exposure after ``max_consecutive_losses`` losing trades in a row.
@@ -233,8 +235,8 @@ class RiskLimits:
         the single-position limit; everything else takes the defaults above.
         """
         single = config.max_single_position_pct
-        symbol = cls.max_symbol_exposure_pct
-        if single is not None and symbol is not None:
+        symbol = DEFAULT_SYMBOL_EXPOSURE_PCT
+        if single is not None:
             symbol = max(symbol, single)
         return cls(
             max_single_position_pct=single,

@@ -20,6 +20,13 @@ def quiet(**kw) -> PortfolioConfig:
     return PortfolioConfig(performance_update_interval_s=0, **kw)
 
 
+def test_the_spec_import_paths_work():
+    from desktop_app.portfolio.risk_manager import RiskAction, RiskLimits, RiskManager
+
+    assert RiskAction.ALLOW.value == "allow" and RiskLimits().max_positions == 10
+    assert RiskManager.check_position_risk is not None
+
+
 def test_defaults_are_the_spec_example_plus_documented_extras():
     limits = RiskLimits()
     assert (
