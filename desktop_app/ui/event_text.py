@@ -21,7 +21,7 @@ from desktop_app.portfolio import (
     PortfolioStatus,
 )
 
-from .format import SymbolPrecision, format_money
+from .format import SymbolPrecision, format_money, humanize
 
 
 def field_of(payload: Any, *names: str) -> Any:
@@ -91,7 +91,7 @@ def describe_risk(payload: Any) -> str:
     prefix = "Circuit breaker tripped" if is_breaker_trip(payload) else "Risk limit exceeded"
     parts: list[str] = []
     if limit is not None:
-        parts.append(_label(limit))
+        parts.append(humanize(str(getattr(limit, "value", limit))))
     if value is not None and threshold is not None:
         parts.append(f"{_number(value)} vs limit {_number(threshold)}")
     if message:

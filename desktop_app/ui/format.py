@@ -214,3 +214,18 @@ def format_duration(span: timedelta | float | None) -> str:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+#: Words traders write their own way.
+SPELLINGS = {"var": "VaR", "cvar": "CVaR", "pnl": "P&L", "nav": "NAV", "dca": "DCA"}
+#: Unit suffixes of field names, dropped from labels (the unit is shown separately).
+UNIT_WORDS = ("pct", "percent", "bps", "hours", "minutes", "seconds", "s", "days", "ratio")
+
+
+def humanize(name: str) -> str:
+    """``max_single_position_pct`` → ``Max single position``; ``max_var_pct`` → ``Max VaR``."""
+    words = [word for word in name.split("_") if word]
+    if len(words) > 1 and words[-1] in UNIT_WORDS:
+        words = words[:-1]
+    text = " ".join(SPELLINGS.get(word, word) for word in words)
+    return text[:1].upper() + text[1:]

@@ -2,7 +2,8 @@
 
 ``python -m desktop_app.ui.icon`` regenerates ``resources/icons/portfolio-desk.png``
 (256 px) and ``resources/icons/portfolio-desk.ico`` (16–256 px, PNG-compressed entries, as
-Windows Vista and later read them) — the packaging step needs both. The drawing is done
+Windows Vista and later read them) — the packaging step needs both — and the check mark
+the theme draws in ticked boxes (``check-mark.png``). The drawing is done
 per size rather than scaled down, so the 16 px icon stays crisp: small sizes drop the
 trend line and use whole-pixel geometry.
 """
@@ -76,6 +77,24 @@ def draw_icon(size: int) -> QImage:
     return image
 
 
+def draw_check_mark(size: int = 13) -> QImage:
+    """A white tick for check boxes (drawn on the accent colour in both themes)."""
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(QColor("#ffffff"), size / 6.5)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    tick = QPainterPath(QPointF(size * 0.22, size * 0.52))
+    tick.lineTo(size * 0.42, size * 0.72)
+    tick.lineTo(size * 0.78, size * 0.30)
+    painter.drawPath(tick)
+    painter.end()
+    return image
+
+
 def png_bytes(image: QImage) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
@@ -104,6 +123,7 @@ def write_icons(folder: Path) -> tuple[Path, Path]:
     ico = folder / "portfolio-desk.ico"
     png.write_bytes(png_bytes(draw_icon(256)))
     ico.write_bytes(ico_bytes({size: png_bytes(draw_icon(size)) for size in ICO_SIZES}))
+    (folder / "check-mark.png").write_bytes(png_bytes(draw_check_mark()))
     return png, ico
 
 

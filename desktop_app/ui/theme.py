@@ -157,9 +157,20 @@ def _palette(theme: Theme) -> QPalette:
     return palette
 
 
+def check_mark_path() -> str:
+    """The check mark drawn in ticked boxes (a bundled PNG; empty when missing)."""
+    from desktop_app.resources import resource_path
+
+    try:
+        return resource_path("icons", "check-mark.png").as_posix()
+    except FileNotFoundError:
+        return ""
+
+
 def style_sheet(theme: Theme) -> str:
     """The few things a palette cannot express: borders, headers, badges, the red button."""
     t = theme
+    check_mark = check_mark_path()
     return f"""
 QMainWindow, QDialog {{ background: {t.window}; }}
 QToolBar {{ background: {t.window}; border: none; border-bottom: 1px solid {t.border};
@@ -209,6 +220,14 @@ QPushButton[side="long"]:checked {{ background: {t.positive}; color: {t.on_accen
     border-color: {t.positive}; font-weight: 700; }}
 QPushButton[side="short"]:checked {{ background: {t.negative}; color: {t.on_accent};
     border-color: {t.negative}; font-weight: 700; }}
+QCheckBox::indicator, QRadioButton::indicator {{ width: 13px; height: 13px;
+    border: 1px solid {t.muted}; background: {t.base}; }}
+QCheckBox::indicator {{ border-radius: 2px; }}
+QRadioButton::indicator {{ border-radius: 7px; }}
+QCheckBox::indicator:checked {{ background: {t.accent}; border-color: {t.accent};
+    image: url({check_mark}); }}
+QRadioButton::indicator:checked {{ border: 4px solid {t.accent}; width: 7px; height: 7px;
+    background: #ffffff; }}
 QStatusBar {{ background: {t.window}; border-top: 1px solid {t.border}; color: {t.muted}; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
 QSplitter::handle {{ background: {t.border}; }}

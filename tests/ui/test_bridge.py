@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 from desktop_app.portfolio import Event, PortfolioConfig, PortfolioManager, PositionType
-from desktop_app.ui.bridge import EngineBridge
+from desktop_app.ui.bridge import EngineBridge, _WeakRelay
 
 from .helpers import until
 
@@ -66,7 +66,8 @@ def test_a_deleted_bridge_unregisters_itself_and_never_leaks(run):
         del bridge
         gc.collect()
         await engine.create_position("ETH/USDT", PositionType.LONG, 1, 3000)
-        assert not engine.events.has_handlers(Event.POSITION_OPENED)
+        handlers = engine.events._handlers[Event.POSITION_OPENED.value]
+        assert not any(isinstance(handler, _WeakRelay) for handler in handlers)
         await engine.shutdown()
 
     run(scenario())
@@ -82,7 +83,13 @@ def test_detach_stops_every_signal(run):
         bridge.detach()
         await engine.create_position("ETH/USDT", PositionType.LONG, 1, 3000)
         assert opened == []
-        assert not any(engine.events.has_handlers(event) for event in Event)
+        relays = [
+            handler
+            for event in Event
+            for handler in engine.events._handlers[event.value]
+            if isinstance(handler, _WeakRelay)
+        ]
+        assert relays == []
         await engine.shutdown()
 
     run(scenario())

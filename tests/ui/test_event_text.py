@@ -63,9 +63,9 @@ def test_a_breaker_trip_is_told_apart_from_a_limit_breach():
     breach = Violation("pre_trade", "max_positions", "10 positions open", 10, 10)
     assert is_breaker_trip(trip) and not is_breaker_trip(breach)
     assert describe_risk(trip) == (
-        "Circuit breaker tripped: max drawdown pct — 16.2 vs limit 15 — drawdown 16.2 % ≥ 15 %"
+        "Circuit breaker tripped: Max drawdown — 16.2 vs limit 15 — drawdown 16.2 % ≥ 15 %"
     )
-    assert describe_risk(breach).startswith("Risk limit exceeded: max positions")
+    assert describe_risk(breach).startswith("Risk limit exceeded: Max positions")
 
 
 def test_liquidation_failures_are_named():

@@ -184,7 +184,7 @@ def test_a_risk_limit_trip_is_logged_and_notified(run, make_desk):
             },
         )
         assert (
-            "Risk limit exceeded: max drawdown pct — 16.2 vs limit 15"
+            "Risk limit exceeded: Max drawdown — 16.2 vs limit 15"
             in (desk.window.event_log.messages()[0])
         )
         notifier = desk.window.notifier

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
-from desktop_app.portfolio import ConfigError, PortfolioStrategy
+from desktop_app.portfolio import ConfigError, PortfolioConfig, PortfolioManager, PortfolioStrategy
 from desktop_app.ui.app_settings import AppSettings
 from desktop_app.ui.dialogs.dataclass_form import DataclassForm, field_specs
 from desktop_app.ui.dialogs.settings import SettingsDialog
@@ -28,23 +28,60 @@ def open_settings(desk) -> SettingsDialog:
     return dialog
 
 
-def test_changing_a_portfolio_limit_updates_the_engine_and_persists(qtbot, run, make_desk):
+def test_a_limit_changed_in_settings_is_enforced_by_the_engine(qtbot, run, make_desk):
     async def scenario():
-        desk = await make_desk()
+        desk = await make_desk(prices={"ETH/USDT": 3200})
+        engine = desk.manager
         dialog = open_settings(desk)
+        form = dialog.risk_page.limits_form
+        assert form is not None  # built from the RiskLimits dataclass
+        assert set(form.editors) >= {"max_single_position_pct", "max_positions", "max_leverage"}
         page = dialog.risk_page
-        page.max_position.setValue(12.5)
-        qtbot.mouseClick(dialog.apply_button, LEFT)
-        await until(lambda: desk.manager.config.max_single_position_pct == 12.5)
-        assert dialog.isVisible()  # Apply keeps the dialog open
         page.strategy.setCurrentIndex(page.strategy.findData(PortfolioStrategy.CONSERVATIVE))
-        assert page.max_drawdown.value() == 5.0  # the preset fills the limits
+        assert form.values()["max_single_position_pct"] == 10.0  # the preset fills the form
+        form.set_value("max_single_position_pct", 5.0)
+        qtbot.mouseClick(dialog.apply_button, LEFT)
+        await until(lambda: engine.risk_manager.limits.max_single_position_pct == 5.0)
+        assert dialog.isVisible()  # Apply keeps the dialog open
+        assert engine.config.strategy is PortfolioStrategy.CONSERVATIVE
         qtbot.mouseClick(dialog.ok_button, LEFT)
         await until(lambda: desk.window.trading.settings_dialog is None)
-        config = desk.manager.config
-        assert config.strategy is PortfolioStrategy.CONSERVATIVE
-        assert (config.max_single_position_pct, config.max_drawdown_pct) == (10.0, 5.0)
         assert any("Settings applied" in m for m in desk.window.event_log.messages())
+
+        desk.window.trading.open_position("ETH/USDT")
+        ticket = desk.window.trading.open_dialog
+        ticket.size.setText("20")  # 64,000 = 6.4 % of 1,000,000
+        ticket.size.textEdited.emit("20")
+        qtbot.mouseClick(ticket.ok_button, LEFT)
+        await until(ticket.error.isVisible, message="the refusal")
+        assert "limit 5 %" in ticket.error.text()
+        ticket.size.setText("15")  # 4.8 %
+        ticket.size.textEdited.emit("15")
+        qtbot.mouseClick(ticket.ok_button, LEFT)
+        await until(lambda: len(engine.get_open_positions()) == 1)
+
+    run(scenario())
+
+
+def test_changed_limits_survive_a_restart(qtbot, run, make_desk, tmp_path):
+    async def scenario():
+        engine = PortfolioManager(
+            PortfolioConfig(initial_capital=1_000_000, performance_update_interval_s=0),
+            data_dir=tmp_path / "db",
+        )
+        desk = await make_desk(manager=engine)
+        dialog = open_settings(desk)
+        dialog.risk_page.limits_form.set_value("max_positions", 3)
+        qtbot.mouseClick(dialog.ok_button, LEFT)
+        await until(lambda: engine.risk_manager.limits.max_positions == 3)
+        desk.window.shutdown()
+        await engine.shutdown()
+        again = PortfolioManager(data_dir=tmp_path / "db")
+        await again.initialize()
+        try:
+            assert again.risk_manager.limits.max_positions == 3
+        finally:
+            await again.shutdown()
 
     run(scenario())
 

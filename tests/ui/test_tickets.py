@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from desktop_app.portfolio import PortfolioConfig, PortfolioManager, PortfolioStatus, PositionType
+from desktop_app.portfolio.risk_limits import RiskLimits
 
 from .helpers import settle, until
 
@@ -240,51 +239,15 @@ def test_edit_tags_from_the_context_menu(qtbot, run, make_desk):
     run(scenario())
 
 
-class CappedRiskManager:
-    """The agreed risk-manager contract with one real rule: a position may not exceed
-    ``cap_pct`` of equity. Stands in until ``desktop_app.portfolio.risk_manager`` lands."""
-
-    @dataclass(frozen=True)
-    class Result:
-        action: Enum
-        reason: str
-        allowed_size: Decimal | None = None
-
-        def __iter__(self):
-            return iter((self.action, self.reason))
-
-    class Action(Enum):
-        ALLOW = "allow"
-        REDUCE = "reduce"
-        REJECT = "reject"
-
-    def __init__(self, manager, cap_pct: Decimal) -> None:
-        self.manager = manager
-        self.cap_pct = cap_pct
-        self.checked: list[tuple[str, Decimal, Decimal]] = []
-
-    def _cap(self) -> Decimal:
-        return self.manager.position_tracker.equity() * self.cap_pct / 100
-
-    async def check_position_risk(self, symbol, size, price):
-        self.checked.append((symbol, size, price))
-        if size * price <= self._cap():
-            return self.Result(self.Action.ALLOW, "within every limit")
-        allowed = (self._cap() / price).quantize(Decimal("0.0001"))
-        return self.Result(
-            self.Action.REDUCE, f"position above {self.cap_pct} % of equity", allowed
-        )
-
-    async def calculate_optimal_position_size(self, symbol, price):
-        return (self._cap() / 2 / price).quantize(Decimal("0.0001"))
-
-
 def test_the_ticket_shows_the_live_risk_check_and_sizes(qtbot, run, make_desk):
     async def scenario():
         engine = PortfolioManager(
-            PortfolioConfig(initial_capital=100_000, performance_update_interval_s=0)
+            PortfolioConfig(
+                initial_capital=100_000,
+                performance_update_interval_s=0,
+                risk_limits=RiskLimits.disabled(max_single_position_pct=20.0),
+            )
         )
-        engine.risk_manager = CappedRiskManager(engine, Decimal(20))
         desk = await make_desk(manager=engine, prices=PRICES)
         dialog = open_ticket(qtbot, desk, "ETH/USDT")
         panel = dialog.risk
@@ -292,19 +255,44 @@ def test_the_ticket_shows_the_live_risk_check_and_sizes(qtbot, run, make_desk):
         type_into(qtbot, dialog.size, "10")  # 32,000 > 20 % of 100,000
         await until(lambda: panel.action == "reduce", message="REDUCE")
         assert panel.action_label.text() == "REDUCE"
-        assert "above 20 % of equity" in panel.reason_label.text()
+        assert "limit 20 %" in panel.reason_label.text()
         assert panel.allowed_button.isVisible()
         assert panel.allowed_button.text() == "Use allowed 6.25000"
-        assert panel.suggested_label.text() == "Suggested size 3.12500 ETH"
+        assert panel.suggested_label.text() == "Suggested size 6.25000 ETH"
         qtbot.mouseClick(panel.allowed_button, LEFT)
         assert dialog.size.text() == "6.25"
         await until(lambda: panel.action == "allow", message="ALLOW")
         assert not panel.allowed_button.isVisible()
-        qtbot.mouseClick(panel.use_button, LEFT)
-        assert dialog.size.text() == "3.125"
-        checked = engine.risk_manager.checked
-        await until(lambda: checked[-1] == ("ETH/USDT", Decimal("3.125"), Decimal(3200)))
         type_into(qtbot, dialog.size, "x")
         assert panel.action_label.text() == "—"  # nothing to check on an invalid ticket
+        type_into(qtbot, dialog.size, "1")
+        await until(lambda: panel.action == "allow")
+        await engine.pause_portfolio("risk review")
+        await until(lambda: panel.action == "reject", message="REJECT while paused")
+        assert "paused" in panel.reason_label.text()
+
+    run(scenario())
+
+
+def test_a_refused_ticket_shows_the_limit_and_books_nothing(qtbot, run, make_desk):
+    async def scenario():
+        engine = PortfolioManager(
+            PortfolioConfig(
+                initial_capital=100_000,
+                performance_update_interval_s=0,
+                risk_limits=RiskLimits.disabled(max_single_position_pct=20.0),
+            )
+        )
+        desk = await make_desk(manager=engine, prices=PRICES)
+        dialog = open_ticket(qtbot, desk, "ETH/USDT")
+        type_into(qtbot, dialog.size, "10")
+        qtbot.mouseClick(dialog.ok_button, LEFT)  # the trader ignores the REDUCE
+        await until(dialog.error.isVisible, message="the refusal")
+        assert dialog.error.text().startswith("Cannot open 10 ETH/USDT")
+        assert "limit 20 %; at most 6.24" in dialog.error.text()  # the fee counts too
+        assert engine.get_open_positions() == []
+        await until(
+            lambda: any("Risk limit exceeded" in m for m in desk.window.event_log.messages())
+        )
 
     run(scenario())

@@ -25,18 +25,20 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QLineEdit,
     QSpinBox,
     QWidget,
 )
 
 from desktop_app.portfolio import ConfigError
+from desktop_app.ui.format import humanize
 
 from .common import compact_spin, hrow
 
@@ -51,6 +53,8 @@ UNIT_SUFFIXES: tuple[tuple[str, str, int, float], ...] = (
     ("_s", "s", 1, 86_400.0 * 30),
     ("_days", "d", 1, 3650.0),
     ("_ratio", "", 3, 1_000.0),
+    ("_leverage", "×", 2, 100.0),
+    ("leverage", "×", 2, 100.0),
 )
 NUMBER_MAX = 1e12
 
@@ -66,16 +70,6 @@ class FieldSpec:
     decimals: int
     minimum: float
     maximum: float
-
-
-def humanize(name: str) -> str:
-    """``max_single_position_pct`` → ``Max single position``."""
-    for suffix, *_ in UNIT_SUFFIXES:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    words = name.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
 
 
 def _resolved_types(cls: type) -> dict[str, Any]:
@@ -155,14 +149,28 @@ class DataclassForm(QWidget):
 
     changed = Signal()
 
-    def __init__(self, instance: Any, parent: QWidget | None = None, *, prefix: str = "") -> None:
+    def __init__(
+        self,
+        instance: Any,
+        parent: QWidget | None = None,
+        *,
+        prefix: str = "",
+        columns: int = 1,
+    ) -> None:
         super().__init__(parent)
         self.instance = instance
         self.specs = field_specs(instance)
         self.editors: dict[str, QWidget] = {}
         self.switches: dict[str, QCheckBox] = {}
-        layout = QFormLayout(self)
-        for spec in self.specs:
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        forms = [QFormLayout() for _ in range(max(1, columns))]
+        for form in forms:
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+            outer.addLayout(form, 1)
+        per_column = -(-len(self.specs) // len(forms))
+        for number, spec in enumerate(self.specs):
+            layout = forms[number // per_column]
             editor = self._editor(spec, getattr(instance, spec.name))
             editor.setObjectName(f"{prefix}{spec.name}")
             editor.setToolTip(spec.help or spec.label)
@@ -175,9 +183,14 @@ class DataclassForm(QWidget):
                 switch.toggled.connect(editor.setEnabled)
                 switch.toggled.connect(lambda _on: self.changed.emit())
                 self.switches[spec.name] = switch
-                layout.addRow(spec.label, hrow(editor, switch))
+                layout.addRow(self._label(spec), hrow(editor, switch))
             else:
-                layout.addRow(spec.label, editor)
+                layout.addRow(self._label(spec), editor)
+
+    @staticmethod
+    def _label(spec: FieldSpec) -> str:
+        unit = f" ({spec.unit})" if spec.kind is dict and spec.unit else ""
+        return spec.label + unit
 
     def _editor(self, spec: FieldSpec, value: Any) -> QWidget:
         if spec.kind is bool:
@@ -197,7 +210,7 @@ class DataclassForm(QWidget):
             line = QLineEdit(self)
             if spec.kind is dict:
                 line.setText(format_mapping(value or {}))
-                line.setPlaceholderText("none — e.g. momentum: 40, breakout: 30")
+                line.setPlaceholderText("none (e.g. name: 40, other: 25)")
             else:
                 line.setText("" if value is None else str(value))
             line.textChanged.connect(lambda _t: self.changed.emit())
@@ -259,9 +272,12 @@ class DataclassForm(QWidget):
         """The edited copy; raises whatever the dataclass's validation raises."""
         return dataclasses.replace(self.instance, **self.changes())
 
-    def set_value(self, name: str, value: Any) -> None:
-        """Set one field's editor (automation and tests)."""
+    def set_value(self, name: str, value: Any, *, enable: bool = False) -> None:
+        """Set one field's editor (presets, automation, tests); ``enable`` switches an
+        optional field on."""
         editor = self.editors[name]
+        if enable and name in self.switches:
+            self.switches[name].setChecked(True)
         if isinstance(editor, QCheckBox):
             editor.setChecked(bool(value))
         elif isinstance(editor, QComboBox):

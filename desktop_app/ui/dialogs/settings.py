@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -65,7 +66,12 @@ def _note(text: str, parent: QWidget) -> QLabel:
 
 
 class RiskLimitsPage(QWidget):
-    """The portfolio's preset limits, and every ``RiskLimits`` field when attached."""
+    """The risk preset and every ``RiskLimits`` field (or the preset limits without one).
+
+    With a risk manager attached its ``RiskLimits`` record is authoritative: the form shows
+    each of its fields with its unit, and choosing a preset fills in the preset's position
+    and drawdown limits. Without one, the portfolio's own preset limits are edited.
+    """
 
     def __init__(self, manager: PortfolioManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,31 +86,40 @@ class RiskLimitsPage(QWidget):
             "maxSinglePositionSpin", float(config.max_single_position_pct or 0), self
         )
         self.max_drawdown = _pct_spin("maxDrawdownSpin", float(config.max_drawdown_pct or 0), self)
-        self.strategy.currentIndexChanged.connect(self._preset_chosen)
-        portfolio = QGroupBox("Portfolio limits", self)
-        form = QFormLayout(portfolio)
+        form = QFormLayout()
         form.addRow("Risk preset", self.strategy)
-        form.addRow("Max single position", self.max_position)
-        form.addRow("Max drawdown", self.max_drawdown)
         layout = QVBoxLayout(self)
-        layout.addWidget(portfolio)
+        layout.addLayout(form)
         self.limits_form: DataclassForm | None = None
         limits = getattr(manager.risk_manager, "limits", None)
         if limits is not None and dataclasses.is_dataclass(limits):
-            group = QGroupBox("Risk manager limits (enforced before every trade)", self)
-            group_layout = QVBoxLayout(group)
-            self.limits_form = DataclassForm(limits, group, prefix="riskLimit_")
-            group_layout.addWidget(self.limits_form)
-            layout.addWidget(group)
-        else:
+            self.limits_form = DataclassForm(limits, self, prefix="riskLimit_", columns=2)
+            self.max_position.hide()
+            self.max_drawdown.hide()
+            scroll = QScrollArea(self)
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(self.limits_form)
+            layout.addWidget(scroll, 1)
             layout.addWidget(
                 _note(
-                    "No risk manager is attached to this portfolio yet: these limits are "
-                    "stored with the portfolio and take effect once it is.",
+                    "Enforced before every trade, under the ledger lock; a limit switched off "
+                    "is not enforced. Breaker actions say what a tripped breaker does.",
                     self,
                 )
             )
-        layout.addStretch(1)
+        else:
+            form.addRow("Max single position", self.max_position)
+            form.addRow("Max drawdown", self.max_drawdown)
+            layout.addWidget(
+                _note(
+                    "No risk manager is attached to this portfolio: these limits are stored "
+                    "with the portfolio and take effect once one is.",
+                    self,
+                )
+            )
+            layout.addStretch(1)
+        self.strategy.currentIndexChanged.connect(self._preset_chosen)
 
     def _preset_chosen(self, _index: int) -> None:
         preset = self.strategy.currentData()
@@ -113,6 +128,10 @@ class RiskLimitsPage(QWidget):
         values = STRATEGY_PRESETS[preset]
         self.max_position.setValue(values["max_single_position_pct"])
         self.max_drawdown.setValue(values["max_drawdown_pct"])
+        if self.limits_form is not None:
+            for name in ("max_single_position_pct", "max_drawdown_pct"):
+                if name in self.limits_form.editors:
+                    self.limits_form.set_value(name, values[name], enable=True)
 
     def config_changes(self, manager: PortfolioManager) -> dict[str, Any]:
         config = manager.config
@@ -120,14 +139,23 @@ class RiskLimitsPage(QWidget):
         preset = self.strategy.currentData()
         if preset is not config.strategy:
             changes["strategy"] = preset
-        for name, spin in (
-            ("max_single_position_pct", self.max_position),
-            ("max_drawdown_pct", self.max_drawdown),
-        ):
-            if abs(spin.value() - float(getattr(config, name) or 0)) > 1e-9:
-                changes[name] = spin.value()
-        if self.limits_form is not None and self.limits_form.changes():
-            changes["risk_limits"] = self.limits_form.build()
+        portfolio_limits = {
+            "max_single_position_pct": self.max_position.value(),
+            "max_drawdown_pct": self.max_drawdown.value(),
+        }
+        if self.limits_form is not None:
+            typed = self.limits_form.values()
+            portfolio_limits = {
+                name: float(typed[name]) if typed.get(name) is not None else value
+                for name, value in portfolio_limits.items()
+            }
+            if self.limits_form.changes():
+                changes["risk_limits"] = self.limits_form.build()
+        changes.update(
+            (name, value)
+            for name, value in portfolio_limits.items()
+            if abs(value - float(getattr(config, name) or 0)) > 1e-9
+        )
         return changes
 
 
