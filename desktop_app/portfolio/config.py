@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from .errors import ConfigError
+from .rebalance_config import RebalanceConfig
 from .values import Number, parse_symbol, to_decimal
 
 #: Weights may exceed 1 by this much from float rounding (0.6 + 0.3 + 0.1).
@@ -115,7 +116,9 @@ class PortfolioConfig:
     rebalance_enabled: bool = False
     #: ``desktop_app.portfolio.risk_manager.RiskLimits``; authoritative when given.
     risk_limits: Any = None
-    #: ``desktop_app.portfolio.rebalancer.RebalanceConfig``.
+    #: ``desktop_app.portfolio.rebalancer.RebalanceConfig``; None builds one from
+    #: ``rebalance_threshold_pct``. An explicit ``max_drift_pct`` there is authoritative and
+    #: ``rebalance_threshold_pct`` mirrors it.
     rebalance_config: Any = None
     #: A demo portfolio (sample positions on simulated prices); the app labels it DEMO.
     demo: bool = False
@@ -155,6 +158,7 @@ class PortfolioConfig:
             "target_allocations",
             validate_target_allocations(self.target_allocations, quote),
         )
+        self._resolve_rebalance_config()
         if (
             not isinstance(self.performance_update_interval_s, (int, float))
             or self.performance_update_interval_s < 0
@@ -163,8 +167,29 @@ class PortfolioConfig:
         if not isinstance(self.fill_history_limit, int) or self.fill_history_limit < 1:
             raise ConfigError("fill_history_limit must be a positive whole number")
 
+    def _resolve_rebalance_config(self) -> None:
+        """Keep ``rebalance_threshold_pct`` and ``rebalance_config.max_drift_pct`` one value."""
+        rebalance = self.rebalance_config
+        if rebalance is None:
+            rebalance = RebalanceConfig()
+        elif isinstance(rebalance, Mapping):
+            rebalance = RebalanceConfig.from_dict(rebalance)
+        elif not isinstance(rebalance, RebalanceConfig):
+            raise ConfigError(f"rebalance_config must be a RebalanceConfig, got {rebalance!r}")
+        if rebalance.max_drift_pct is None:
+            rebalance = replace(rebalance, max_drift_pct=self.rebalance_threshold_pct)
+        else:
+            object.__setattr__(self, "rebalance_threshold_pct", rebalance.max_drift_pct)
+        object.__setattr__(self, "rebalance_config", rebalance)
+
     def with_changes(self, **changes: Any) -> PortfolioConfig:
-        """A validated copy with ``changes`` applied."""
+        """A validated copy with ``changes`` applied.
+
+        Changing ``rebalance_threshold_pct`` alone moves the rebalance config's drift limit
+        with it; a new ``rebalance_config`` with a drift limit moves the threshold.
+        """
+        if "rebalance_threshold_pct" in changes and "rebalance_config" not in changes:
+            changes["rebalance_config"] = replace(self.rebalance_config, max_drift_pct=None)
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -186,5 +211,5 @@ class PortfolioConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PortfolioConfig:
         """Rebuild a config stored with :meth:`to_dict`; unknown keys are ignored."""
-        known = {item.name for item in fields(cls)} - {"risk_limits", "rebalance_config"}
+        known = {item.name for item in fields(cls)} - {"risk_limits"}
         return cls(**{key: value for key, value in data.items() if key in known})

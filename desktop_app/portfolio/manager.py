@@ -21,22 +21,37 @@ from enum import Enum
 from types import TracebackType
 from typing import Any
 
+from desktop_app.execution.paper import PaperBalanceManager, PaperExecutor
+from desktop_app.execution.protocols import ExecutionFill, OrderRequest
+
 from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocations
 from .errors import (
     ComponentUnavailableError,
+    InvalidOrderError,
     PortfolioError,
     TradingHaltedError,
 )
 from .events import Callback, Event, EventBus
 from .journal import Journal, MemoryJournal
-from .position_tracker import LedgerEffect, PositionTracker
-from .records import CashMovement, Fill, Position, PositionType
-from .values import ZERO, Number, fmt, ledger_math, positive, utc_now
+from .orders import (
+    LegKind,
+    OrderDesk,
+    OrderLeg,
+    OrderResult,
+    UnbookedFill,
+    new_client_order_id,
+    plan_legs,
+)
+from .position_tracker import LedgerEffect, PositionTracker, normalize_tags
+from .rebalancer import Rebalancer
+from .records import CashMovement, Fill, OrderSide, Position, PositionType
+from .values import ZERO, Number, fmt, ledger_math, non_negative, positive, utc_now
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "LiquidationResult",
+    "OrderResult",
     "PortfolioConfig",
     "PortfolioManager",
     "PortfolioStatus",
@@ -127,10 +142,17 @@ class PortfolioManager:
         )
         self.events = EventBus()
         self.balance_manager = balance_manager
-        self.trade_executor = trade_executor
+        #: Orders the app decides go through this executor; without one, paper trading with
+        #: the rebalance config's fee rate and slippage (rebuilt when those change).
+        self._owns_executor = trade_executor is None
+        self.trade_executor: Any = trade_executor or self._paper_executor()
+        #: Fills the executor made that the ledger could not book (see ``orders``).
+        self.unbooked_fills: list[UnbookedFill] = []
+        #: The last comparison of the ledger with the balance manager's holdings.
+        self.last_reconciliation: Any = None
+        self._orders = OrderDesk(self)
         # Components attach themselves as their modules land.
         self.risk_manager: Any = None
-        self.rebalancer: Any = None
         self.analytics: Any = None
         self._journal: Journal = journal or MemoryJournal()
         self._pre_trade_checks: list[PreTradeCheck] = []
@@ -141,6 +163,24 @@ class PortfolioManager:
         self._initialized = False
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.rebalancer = Rebalancer(self)
+
+    def _paper_executor(self) -> PaperExecutor:
+        """The default executor: paper fills at the rebalance config's costs.
+
+        Linked to a :class:`PaperBalanceManager` when that is the balance manager, so the
+        simulated account moves with every fill.
+        """
+        rebalance = self.config.rebalance_config
+        account = (
+            self.balance_manager if isinstance(self.balance_manager, PaperBalanceManager) else None
+        )
+        return PaperExecutor(
+            fee_rate=rebalance.fee_rate,
+            slippage_bps=rebalance.slippage_bps,
+            account=account,
+            quote_currency=self.config.quote_currency,
+        )
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> PortfolioManager:
@@ -166,27 +206,36 @@ class PortfolioManager:
                 return
             if self._closed:
                 raise PortfolioError("This portfolio manager was shut down; create a new one")
+            if self.balance_manager is not None:
+                await self.balance_manager.initialize()
             restored = await self._journal.load()
             if restored is not None and restored.entries:
                 if restored.config:
+                    # the stored config (rebalance settings included) wins over the defaults
                     self.config = PortfolioConfig.from_dict(
                         {**self.config.to_dict(), **restored.config}
-                    ).with_changes(
-                        risk_limits=self.config.risk_limits,
-                        rebalance_config=self.config.rebalance_config,
-                    )
+                    ).with_changes(risk_limits=self.config.risk_limits)
+                    if self._owns_executor:
+                        self.trade_executor = self._paper_executor()
                 self.position_tracker.replay(restored.entries)
                 if restored.status:
                     self._status = PortfolioStatus(restored.status)
                     self._status_reason = restored.status_reason
             else:
                 await self._journal.save_config(self.config.to_dict())
-                if self.config.initial_capital > 0:
-                    effect = self.position_tracker.prepare_cash(
-                        self.config.initial_capital, note="initial capital"
-                    )
+                capital, note = self.config.initial_capital, "initial capital"
+                if self.balance_manager is not None:
+                    from desktop_app.execution.reconcile import opening_cash
+
+                    capital = await opening_cash(self.balance_manager, self.config.quote_currency)
+                    note = "opening balance from the balance manager"
+                if capital > 0:
+                    effect = self.position_tracker.prepare_cash(capital, note=note)
                     await self._commit(effect)
             self._initialized = True
+            if self.balance_manager is not None:
+                await self._reconcile_at_start()
+            await self.rebalancer.start()
             if self.config.performance_update_interval_s > 0:
                 self._spawn(self._performance_loop(), name="performance-updates")
             log.info(
@@ -208,6 +257,17 @@ class PortfolioManager:
         await self.events.drain()
         await self._journal.close()
         self._initialized = False
+
+    async def _reconcile_at_start(self) -> None:
+        from desktop_app.execution.reconcile import reconcile
+
+        try:
+            self.last_reconciliation = await reconcile(self)
+        except Exception as exc:  # an unreachable account must not stop the app
+            log.exception("could not compare the ledger with the balance manager")
+            self.events.emit(
+                Event.ERROR, {"source": "balance_manager", "message": str(exc), "exception": exc}
+            )
 
     def _spawn(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]
@@ -483,10 +543,12 @@ class PortfolioManager:
         return True
 
     async def liquidate_portfolio(self) -> LiquidationResult:
-        """Close every open position at its last price; the portfolio ends LIQUIDATED.
+        """Close every open position through the trade executor; ends LIQUIDATED.
 
-        Each close is its own committed transaction: a failure on one position is reported
-        in the result and never stops the others.
+        Each close is its own order and its own committed booking, at the price the executor
+        fills (last price plus slippage for paper) with its fee. A failure on one position
+        (refused, partly filled, filled but not booked) is reported in the result and never
+        stops the others. The risk checks do not apply: liquidating only reduces exposure.
         """
         await self._ready()
         started = utc_now()
@@ -500,18 +562,37 @@ class PortfolioManager:
             self.events.emit(Event.STATUS_CHANGED, self._status)
             try:
                 for position in self.position_tracker.get_all_open_positions():
+                    request = OrderRequest(
+                        symbol=position.symbol,
+                        side=position.position_type.closing_side,
+                        size=position.size,
+                        client_order_id=new_client_order_id("liquidation"),
+                        reference_price=position.current_price,
+                        reduce_only=True,
+                        strategy=position.strategy,
+                        reason="liquidation",
+                    )
+                    leg = OrderLeg(
+                        LegKind.REDUCE, position.size, position.position_type, position.position_id
+                    )
                     try:
-                        effect = self.position_tracker.prepare_reduce(
-                            position.position_id, position.current_price
+                        result = await self._orders.execute(
+                            request, (leg,), effects, run_checks=False, pause_on_unbooked=False
                         )
-                        after = await self._commit(effect)
                     except Exception as exc:  # one failure must not stop the rest
                         log.exception("could not liquidate %s", position.position_id)
                         failed.append((position.position_id, position.symbol, str(exc)))
                         continue
-                    assert after is not None and effect.fill is not None
-                    effects.append(effect)
-                    closed.append(TradeResult(after, effect.fill))
+                    closed.append(TradeResult(result.positions[-1], result.fills[-1]))
+                    if result.is_partial:
+                        failed.append(
+                            (
+                                position.position_id,
+                                position.symbol,
+                                f"only {fmt(result.filled_size)} of {fmt(position.size)} "
+                                f"was filled; the rest is still open",
+                            )
+                        )
             finally:
                 reason = (
                     "all positions closed"
@@ -525,6 +606,176 @@ class PortfolioManager:
         self.events.emit(Event.STATUS_CHANGED, self._status)
         self.events.emit(Event.LIQUIDATION_COMPLETED, result)
         return result
+
+    # ---------------------------------------------------------------- orders
+    def _mark_price(self, symbol: str) -> Decimal | None:
+        price = self.position_tracker.last_price(symbol)
+        if price is None:
+            positions = self.position_tracker.get_all_open_positions(symbol)
+            price = positions[0].current_price if positions else None
+        return price
+
+    async def place_order(
+        self,
+        symbol: str,
+        side: OrderSide | str,
+        size: Number,
+        *,
+        position_id: str | None = None,
+        strategy: str | None = None,
+        tags: Iterable[str] | str | None = None,
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
+        reason: str = "",
+    ) -> OrderResult:
+        """A market order filled by ``trade_executor`` and booked at its fill (price, fee).
+
+        The order reduces the positions it closes, then adds to / opens one in its direction
+        (see ``orders.plan_legs``). Under the ledger lock: status check, pre-trade (risk)
+        checks at the last price, the executor's fill, the booking. Raises
+        ``TradingHaltedError`` / ``RiskLimitError`` / ``InvalidOrderError`` (nothing sent),
+        ``ExecutionError`` (sent, not filled: nothing traded) or ``UnbookedFillError``
+        (filled but not booked: kept in ``unbooked_fills``, automated trading paused).
+        A ``client_order_id`` already booked returns that result without sending again.
+        """
+        await self._ready()
+        canonical = self.position_tracker._check_symbol(symbol)
+        try:
+            order_side = side if isinstance(side, OrderSide) else OrderSide(str(side).lower())
+        except ValueError:
+            raise InvalidOrderError(f"order side must be BUY or SELL, got {side!r}") from None
+        amount = positive(size, "order size")
+        label = (strategy or "manual").strip() or "manual"
+        effects: list[LedgerEffect] = []
+        try:
+            async with self._lock:
+                request = OrderRequest(
+                    symbol=canonical,
+                    side=order_side,
+                    size=amount,
+                    client_order_id=client_order_id or new_client_order_id(),
+                    reference_price=self._mark_price(canonical),
+                    reduce_only=reduce_only,
+                    strategy=label,
+                    reason=reason,
+                )
+                duplicate = self._orders.duplicate(request)
+                if duplicate is not None:
+                    return duplicate
+                legs = plan_legs(
+                    self.position_tracker,
+                    canonical,
+                    order_side,
+                    amount,
+                    position_id=position_id,
+                    strategy=label,
+                    reduce_only=reduce_only,
+                )
+                action = f"{order_side.value} {fmt(amount)} {canonical}"
+                if any(leg.kind is LegKind.INCREASE for leg in legs):
+                    self._require_new_exposure_allowed(action)
+                else:
+                    self._require_not_liquidating(action)
+                return await self._orders.execute(request, legs, effects, tags=normalize_tags(tags))
+        finally:
+            for effect in effects:
+                self._announce(effect)
+
+    async def record_external_fill(
+        self,
+        symbol: str,
+        side: OrderSide | str,
+        size: Number,
+        price: Number,
+        fee: Number = 0,
+        *,
+        strategy: str = "external",
+        tags: Iterable[str] | str | None = None,
+        note: str = "",
+    ) -> OrderResult:
+        """Book a trade that already happened elsewhere, netted like ``place_order``.
+
+        Nothing is sent and no risk check runs (a limit cannot undo a trade); allowed while
+        paused, refused only during a liquidation. Used by reconciliation adjustments.
+        """
+        await self._ready()
+        canonical = self.position_tracker._check_symbol(symbol)
+        order_side = side if isinstance(side, OrderSide) else OrderSide(str(side).lower())
+        amount, fill_price = positive(size, "size"), positive(price, "price")
+        fill_fee = non_negative(fee, "fee")
+        request_id = new_client_order_id(strategy)
+        request = OrderRequest(
+            canonical, order_side, amount, request_id, fill_price, strategy=strategy, reason=note
+        )
+        execution = ExecutionFill(
+            request_id,
+            request_id,
+            canonical,
+            order_side,
+            amount,
+            fill_price,
+            fill_fee,
+            self.config.quote_currency,
+        )
+        effects: list[LedgerEffect] = []
+        try:
+            async with self._lock:
+                self._require_not_liquidating("book an external trade")
+                legs = plan_legs(
+                    self.position_tracker,
+                    canonical,
+                    order_side,
+                    amount,
+                    strategy=strategy,
+                    allow_flip=True,
+                )
+                return await self._orders.book(
+                    request,
+                    execution,
+                    legs,
+                    effects,
+                    tags=normalize_tags(tags),
+                    pause_on_unbooked=False,
+                )
+        finally:
+            for effect in effects:
+                self._announce(effect)
+
+    async def book_unbooked_fills(self) -> list[OrderResult]:
+        """Try again to book every fill the ledger missed; returns what got booked.
+
+        A fill that still cannot be booked stays in ``unbooked_fills`` (and is raised).
+        """
+        await self._ready()
+        booked: list[OrderResult] = []
+        effects: list[LedgerEffect] = []
+        try:
+            async with self._lock:
+                while self.unbooked_fills:
+                    pending = self.unbooked_fills.pop(0)
+                    booked.append(await self._orders.rebook(pending, effects))
+        finally:
+            for effect in effects:
+                self._announce(effect)
+        return booked
+
+    # --------------------------------------------------------------- balances
+    async def reconcile_balances(self) -> Any:
+        """Compare the ledger with the balance manager; reports, never books."""
+        from desktop_app.execution.reconcile import reconcile
+
+        await self._ready()
+        self.last_reconciliation = await reconcile(self)
+        return self.last_reconciliation
+
+    async def book_adjustment(
+        self, difference: Any, price: Number | None = None, *, fee: Number = 0
+    ) -> Any:
+        """Book one reconciliation difference the trader accepted (see ``reconcile``)."""
+        from desktop_app.execution.reconcile import book_adjustment
+
+        await self._ready()
+        return await book_adjustment(self, difference, price, fee=fee)
 
     # ---------------------------------------------------------- configuration
     async def set_target_allocations(self, targets: Mapping[str, Number]) -> bool:
@@ -545,6 +796,8 @@ class PortfolioManager:
             config = self.config.with_changes(**changes)
             await self._journal.save_config(config.to_dict())
             self.config = config
+            if self._owns_executor:
+                self.trade_executor = self._paper_executor()
         self.events.emit(Event.CONFIG_CHANGED, self.config)
         return config
 
@@ -600,8 +853,5 @@ class PortfolioManager:
         return await self.analytics.generate_performance_report()
 
     async def rebalance_portfolio(self, strategy: Any = None) -> Any:
-        if self.rebalancer is None:
-            raise ComponentUnavailableError(
-                "Rebalancing needs the rebalancer, which is not attached to this portfolio"
-            )
+        """Plan and execute a rebalance (default: the configured strategy); a RebalanceResult."""
         return await self.rebalancer.rebalance(strategy)

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from desktop_app.execution import PaperExecutor
 from desktop_app.portfolio import (
     ComponentUnavailableError,
     ConfigError,
@@ -77,7 +78,9 @@ async def test_pause_refuses_new_positions_with_a_message_and_resume_allows_them
 
 async def test_liquidation_closes_everything_at_last_price_and_blocks_trading():
     events: list = []
-    async with PortfolioManager(quiet_config()) as pm:
+    # a zero-cost paper executor: the closes fill at exactly the last price
+    zero_cost = PaperExecutor(fee_rate=0, slippage_bps=0)
+    async with PortfolioManager(quiet_config(), trade_executor=zero_cost) as pm:
         pm.register_callback("liquidation_completed", events.append)
         a = await pm.create_position("BTC/USDT", "long", "0.1", 50_000)
         await pm.create_position("ETH/USDT", "short", 1, 2_000)
@@ -222,7 +225,7 @@ async def test_same_client_id_books_once():
 
 async def test_later_components_say_what_is_missing_instead_of_inventing_data():
     async with PortfolioManager(quiet_config()) as pm:
-        for call in (pm.get_risk_report(), pm.get_performance_report(), pm.rebalance_portfolio()):
+        for call in (pm.get_risk_report(), pm.get_performance_report()):
             with pytest.raises(ComponentUnavailableError, match="need"):
                 await call
 
