@@ -1,0 +1,212 @@
+"""The simulated market: correlated geometric Brownian motion, the app's offline default.
+
+Each *step* moves every symbol at once by the exact GBM transition over ``dt`` (see
+:mod:`desktop_app.market.params`) and publishes one tick per symbol, so ``tick_rate_hz``
+ticks a second means ``tick_rate_hz / len(symbols)`` steps a second. ``speed`` scales market
+time against the clock (``speed=60``: a minute of market moves every second) without
+changing the timestamps, which stay on the feed's clock.
+
+Two ways to drive it, both reproducible from ``seed``:
+
+* :meth:`SimulatedFeed.start` runs it in real time: every ``batch_interval_s`` it publishes
+  the steps that fell due on ``clock`` (monotonic seconds) as one batch. After a stall
+  (a suspended laptop) it jumps the whole missed interval in a single exact GBM step
+  rather than replaying a burst of ticks.
+* :meth:`SimulatedFeed.step` / :meth:`SimulatedFeed.advance` publish simulated time
+  deterministically with no sleeping: tests and benchmarks use these, with
+  ``realtime=False`` so that :meth:`SimulatedFeed.start` leaves the stepping to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from desktop_app.portfolio.values import as_utc, utc_now
+
+from .errors import MarketDataError
+from .feed import FeedBase, FeedStatus, Tick
+from .params import SimulationParams
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SimulatedFeed"]
+
+SECONDS_PER_YEAR = 365 * 24 * 3600
+#: After a stall longer than this (seconds), jump instead of catching up tick by tick.
+MAX_CATCH_UP_S = 5.0
+
+
+class SimulatedFeed(FeedBase):
+    """Correlated GBM prices for the simulated basket (or a subset of it)."""
+
+    name = "simulated"
+
+    def __init__(
+        self,
+        params: SimulationParams | None = None,
+        *,
+        symbols: Sequence[str] | None = None,
+        seed: int | None = None,
+        tick_rate_hz: float = 40.0,
+        batch_interval_s: float = 0.1,
+        speed: float = 1.0,
+        start_time: datetime | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        realtime: bool = True,
+    ) -> None:
+        params = params or SimulationParams.load()
+        if symbols is not None:
+            params = params.subset(symbols)
+        for name, value in (
+            ("tick_rate_hz", tick_rate_hz),
+            ("batch_interval_s", batch_interval_s),
+            ("speed", speed),
+        ):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise MarketDataError(f"{name} must be a positive number, got {value!r}")
+        super().__init__(params.symbols)
+        self.params = params
+        self.seed = seed
+        self.tick_rate_hz = float(tick_rate_hz)
+        self.batch_interval_s = float(batch_interval_s)
+        self.speed = float(speed)
+        self.realtime = realtime
+        self._clock = clock
+        self._rng = np.random.default_rng(seed)
+        self._order = params.symbols  # tick order within a step
+        self._log_prices = np.log(np.asarray(params.start_prices))
+        self._last_prices = list(params.start_prices)  # exact, not exp(log(p))
+        self._mu = np.asarray(params.drift_annual)
+        self._sigma = np.asarray(params.volatility_annual)
+        self._chol_t = params.cholesky().T
+        self._start_time = as_utc(start_time) if start_time is not None else utc_now()
+        self._elapsed_s = 0.0  # feed-clock seconds since start_time
+        self._step_debt = 0.0  # fractional steps owed by advance()
+        self.steps_taken = 0
+        self._task: asyncio.Task[None] | None = None
+
+    # ----------------------------------------------------------------- reads
+    @property
+    def step_interval_s(self) -> float:
+        """Clock seconds between steps: every symbol ticks once per step."""
+        return len(self._order) / self.tick_rate_hz
+
+    def now(self) -> datetime:
+        """The simulation clock: the time of the last published step."""
+        return self._start_time + timedelta(seconds=self._elapsed_s)
+
+    def prices(self) -> dict[str, float]:
+        """The current simulated price of every symbol."""
+        return dict(zip(self._order, self._last_prices, strict=True))
+
+    # --------------------------------------------------------------- stepping
+    def _paths(self, steps: int, dt_s: float) -> np.ndarray:
+        """``steps`` successive GBM log-price vectors, each ``dt_s`` clock seconds apart."""
+        dt_years = dt_s * self.speed / SECONDS_PER_YEAR
+        shocks = self._rng.standard_normal((steps, len(self._order))) @ self._chol_t
+        increments = (self._mu - self._sigma**2 / 2) * dt_years + self._sigma * math.sqrt(
+            dt_years
+        ) * shocks
+        paths = self._log_prices + np.cumsum(increments, axis=0)
+        self._log_prices = paths[-1].copy()
+        return paths
+
+    def _emit(self, paths: np.ndarray, dt_s: float) -> list[Tick]:
+        symbols = self._order
+        ticks: list[Tick] = []
+        append = ticks.append
+        base = self._elapsed_s
+        start = self._start_time
+        rows = np.exp(paths).tolist()
+        for k, row in enumerate(rows, start=1):
+            when = start + timedelta(seconds=base + k * dt_s)
+            for symbol, price in zip(symbols, row, strict=True):
+                append(Tick(symbol, price, when))
+        self._last_prices = rows[-1]
+        self._elapsed_s = base + len(paths) * dt_s
+        self.steps_taken += len(paths)
+        self._publish(ticks)
+        return ticks
+
+    def step(self, steps: int = 1) -> list[Tick]:
+        """Publish ``steps`` steps (one tick per symbol each) at the configured rate.
+
+        Published in batches of at most ``batch_interval_s`` of feed time (as in real time),
+        with :meth:`now` at each batch's last step when it is published.
+        """
+        dt_s = self.step_interval_s
+        chunk = max(1, round(self.batch_interval_s / dt_s))
+        ticks: list[Tick] = []
+        while steps > 0:
+            n = min(steps, chunk)
+            ticks.extend(self._emit(self._paths(n, dt_s), dt_s))
+            steps -= n
+        return ticks
+
+    def advance(self, seconds: float) -> list[Tick]:
+        """Publish the steps that ``seconds`` of clock time hold at ``tick_rate_hz``."""
+        owed = self._step_debt + seconds / self.step_interval_s
+        steps = int(owed + 1e-9)
+        self._step_debt = owed - steps
+        return self.step(steps)
+
+    def jump(self, seconds: float) -> list[Tick]:
+        """Move the market ``seconds`` forward in one exact GBM step (one tick per symbol)."""
+        if seconds <= 0:
+            return []
+        return self._emit(self._paths(1, seconds), seconds)
+
+    # -------------------------------------------------------------- real time
+    async def start(self) -> None:
+        """Run in real time: a batch of due steps every ``batch_interval_s``.
+
+        With ``realtime=False`` the feed only reports LIVE; the caller steps it.
+        """
+        if self._task is not None and not self._task.done():
+            return
+        if not self.realtime:
+            self._set_status(FeedStatus.LIVE, "simulated prices, stepped by the caller")
+            return
+        self._set_status(FeedStatus.CONNECTING, "starting the simulated market")
+        self._start_time = utc_now() - timedelta(seconds=self._elapsed_s)
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(self._clock()), name="simulated-feed"
+        )
+        rate = f"{self.tick_rate_hz:g} ticks/s"
+        speed = "" if self.speed == 1 else f", {self.speed:g}× market speed"
+        self._set_status(FeedStatus.LIVE, f"simulated prices, {rate}{speed}")
+
+    async def _run(self, started: float) -> None:
+        done_s = 0.0
+        max_lag_s = max(MAX_CATCH_UP_S, 2 * self.batch_interval_s)
+        try:
+            while True:
+                await asyncio.sleep(self.batch_interval_s)
+                due_s = self._clock() - started
+                lag_s = due_s - done_s
+                if lag_s > max_lag_s:
+                    log.info("simulated market stalled %.1f s; jumping ahead", lag_s)
+                    self.jump(lag_s)
+                    self._step_debt = 0.0
+                else:
+                    self.advance(lag_s)
+                done_s = due_s
+        except Exception as exc:
+            log.exception("simulated feed failed")
+            self._set_status(FeedStatus.ERROR, f"simulation failed: {exc}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._set_status(FeedStatus.STOPPED, "stopped")
