@@ -8,6 +8,9 @@
 Never imports Qt. Real exchange executors run only when the trader configured keys.
 """
 
+# The engine package first: its manager imports the paper executor from here.
+import desktop_app.portfolio  # noqa: F401
+
 from .paper import DEFAULT_FEE_RATE, DEFAULT_SLIPPAGE_BPS, PaperBalanceManager, PaperExecutor
 from .protocols import (
     BalanceManager,

@@ -10,7 +10,10 @@ knows which. :func:`book_adjustment` books one difference when the trader accept
 * quote currency → a deposit or withdrawal (note "reconciliation …");
 * another asset → a fill at the price the trader gives (default: the last price), strategy
   ``reconciliation``. Booking the asset side of an external trade moves the ledger's cash
-  too, so reconcile again before booking the cash side.
+  too, so reconcile again before booking the cash side. An asset that arrived without a
+  trade (a transfer in) is booked the same way, and the next reconciliation then shows its
+  value as a cash difference to accept as a deposit — the asset enters at a cost basis,
+  and net deposits grow by its value, so it is not counted as performance.
 
 An adjustment records what already happened on the account, so it is booked while paused and
 is not subject to the pre-trade risk checks (a limit cannot undo a trade); the risk manager

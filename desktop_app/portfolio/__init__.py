@@ -14,9 +14,11 @@ from .errors import (
     InvalidOrderError,
     LedgerIntegrityError,
     PortfolioError,
+    RebalanceError,
     RiskLimitError,
     StoreError,
     TradingHaltedError,
+    UnbookedFillError,
     UnknownPositionError,
 )
 from .events import EVENT_NAMES, Event
@@ -24,12 +26,14 @@ from .journal import Journal, MemoryJournal
 from .lots import Lot, LotDisposal, LotMethod
 from .manager import (
     LiquidationResult,
+    OrderResult,
     PortfolioManager,
     PortfolioStatus,
     PriceBatch,
     TradeResult,
 )
 from .position_tracker import PositionTracker
+from .rebalancer import RebalanceConfig, Rebalancer, RebalanceResult, RebalanceStrategy
 from .records import (
     CashMovement,
     Fill,
@@ -58,6 +62,7 @@ __all__ = [
     "LotDisposal",
     "LotMethod",
     "MemoryJournal",
+    "OrderResult",
     "OrderSide",
     "PortfolioConfig",
     "PortfolioError",
@@ -69,10 +74,16 @@ __all__ = [
     "PositionTracker",
     "PositionType",
     "PriceBatch",
+    "RebalanceConfig",
+    "RebalanceError",
+    "RebalanceResult",
+    "RebalanceStrategy",
+    "Rebalancer",
     "RiskLimitError",
     "StoreError",
     "TagChange",
     "TradeResult",
     "TradingHaltedError",
+    "UnbookedFillError",
     "UnknownPositionError",
 ]

@@ -160,10 +160,12 @@ def plan_legs(
 
     With ``position_id`` the order adds to or reduces exactly that position. Otherwise it
     first reduces the positions it closes (a sell reduces longs, a buy covers shorts), the
-    order's own strategy first, then the oldest; the rest increases the oldest open position
-    in its direction (own strategy first) or opens a new one. An order that would close one
-    direction and open the other (a flip) is refused unless ``allow_flip`` (used only to
-    record trades that already happened); a ``reduce_only`` order never increases.
+    order's own strategy first, then the oldest; the rest adds to the oldest open position of
+    the order's strategy in its direction, or opens a new one (so P&L stays attributed to the
+    strategy that traded: a grid's buys never mix into a manual position). An order that
+    would close one direction and open the other (a flip) is refused unless ``allow_flip``
+    (used only to record trades that already happened); a ``reduce_only`` order never
+    increases.
     """
     if position_id is not None:
         position = tracker.get_position(position_id)
@@ -218,10 +220,10 @@ def plan_legs(
             f"as separate orders"
         )
     position_type = PositionType.LONG if side is OrderSide.BUY else PositionType.SHORT
-    same = sorted(
-        (p for p in open_positions if p.position_type is position_type), key=_preference(strategy)
-    )
-    target = same[0].position_id if same else None
+    same = [
+        p for p in open_positions if p.position_type is position_type and p.strategy == strategy
+    ]
+    target = same[0].position_id if same else None  # open_positions is oldest first
     legs.append(OrderLeg(LegKind.INCREASE, remaining, position_type, target))
     return tuple(legs)
 

@@ -98,6 +98,12 @@ def strategy_label(strategy: RebalanceStrategy) -> str:
     return {RebalanceStrategy.GRID: "grid", RebalanceStrategy.DCA: "dca"}.get(strategy, "rebalance")
 
 
+def _nothing_to_trade(skipped: list[tuple[str, str]]) -> str:
+    if not skipped:
+        return "nothing to trade"
+    return "nothing to trade: " + "; ".join(f"{symbol} {why}" for symbol, why in skipped)
+
+
 class Rebalancer:
     """Plans, executes and automates rebalances of one portfolio."""
 
@@ -132,6 +138,11 @@ class Rebalancer:
 
             self._price_history = StoreHistory(self.manager)
         return self._price_history
+
+    @price_history.setter
+    def price_history(self, source: PriceHistory) -> None:
+        """Use another source of daily closes (a backtest's DataFrame, say)."""
+        self._price_history = source
 
     @property
     def config(self) -> RebalanceConfig:
@@ -332,7 +343,7 @@ class Rebalancer:
             estimated_fees=fees,
             estimated_slippage=slippage,
             max_cost_pct=config.max_rebalance_cost_pct,
-            reason=note if not orders else "",
+            reason="" if orders else (note or _nothing_to_trade(skipped)),
             skipped=tuple(skipped),
         )
         if plan.estimated_cost_pct > config.max_rebalance_cost_pct:
@@ -568,7 +579,13 @@ class Rebalancer:
         from .values import normalize_symbol
 
         await self.manager._ready()
-        plan = self.dca_plan(amount, {normalize_symbol(symbol): 1.0})
+        money = positive(amount, "DCA amount")
+        if money < self.config.min_order_value:
+            raise RebalanceError(
+                f"A DCA buy of {fmt(money, 2)} is below the minimum order value of "
+                f"{fmt(self.config.min_order_value)}"
+            )
+        plan = self.dca_plan(money, {normalize_symbol(symbol): 1.0})
         return await self.execute_rebalance_plan(plan)
 
     # grid and DCA schedule management, for the GUI and scripts

@@ -9,11 +9,14 @@ convex function::
 
 whose optimality condition ``(Σx)_i − b_i / x_i = 0`` is exactly ``x_i (Σx)_i = b_i``. We solve
 it with damped Newton steps (Hessian ``Σ + diag(b / x²)``, backtracking to stay positive and
-decrease ``f``) on the correlation-scaled matrix ``C = DΣD`` (``D = diag(1/σ_i)``), which
-leaves the contributions unchanged (``x = Dy`` gives ``x_i(Σx)_i = y_i(Cy)_i``) and makes the
-iteration independent of the assets' volatility levels. Iteration stops when
-``max_i |y_i (Cy)_i − b_i| ≤ tol · b_i`` (default ``tol = 1e-10``); Newton's quadratic
-convergence gets there in a handful of steps.
+decrease ``f``; pure Newton steps once the Newton decrement is below 1e-10, where the
+decrease of ``f`` is below float resolution) on the correlation-scaled matrix ``C = DΣD``
+(``D = diag(1/σ_i)``), which leaves the contributions unchanged (``x = Dy`` gives
+``x_i(Σx)_i = y_i(Cy)_i``) and makes the iteration independent of the assets' volatility
+levels. Iteration stops when
+``max_i |y_i (Cy)_i − b_i| ≤ tol · b_i`` (default ``tol = 1e-10``; for a badly conditioned
+matrix, whose residuals stall at float resolution ``n · eps · cond(C)``, at that floor).
+Newton's quadratic convergence gets there in a handful of steps.
 
 **Inverse volatility** ``w_i ∝ 1 / σ_i`` ignores correlations; it equals ERC only when all
 correlations are equal. Offered as the simpler, more robust alternative.
@@ -39,7 +42,7 @@ __all__ = [
 ]
 
 #: Smallest eigenvalue, relative to the largest, of a usable covariance matrix.
-MIN_RELATIVE_EIGENVALUE = 1e-12
+MIN_RELATIVE_EIGENVALUE = 1e-10
 
 
 class InvalidCovarianceError(RebalanceError, ValueError):
@@ -112,6 +115,10 @@ def risk_parity_weights(cov: Any, *, tol: float = 1e-10, max_iterations: int = 2
             "the covariance matrix is singular: some assets are (almost) exact combinations of "
             "others, e.g. two that always move together; drop one of them"
         )
+    # What float64 can resolve: residuals of an ill-conditioned matrix stall near
+    # n * eps * cond, so that floor (when above ``tol``) is where we stop.
+    resolution = n * np.finfo(np.float64).eps * float(eigenvalues[-1] / eigenvalues[0])
+    threshold = max(tol, resolution)
     budget = np.full(n, 1.0 / n)
     y = np.ones(n) / np.sqrt(corr.sum())
 
@@ -120,7 +127,7 @@ def risk_parity_weights(cov: Any, *, tol: float = 1e-10, max_iterations: int = 2
 
     for _ in range(max_iterations):
         cy = corr @ y
-        if np.max(np.abs(y * cy - budget)) <= tol * budget[0]:
+        if np.max(np.abs(y * cy - budget)) <= threshold * budget[0]:
             break
         gradient = cy - budget / y
         hessian = corr + np.diag(budget / (y * y))
@@ -128,9 +135,15 @@ def risk_parity_weights(cov: Any, *, tol: float = 1e-10, max_iterations: int = 2
         slope = float(gradient @ step)
         current = objective(y)
         t = 1.0
+        # Close to the optimum (Newton decrement below 1e-10) the objective's decrease is
+        # under float resolution, so Armijo's test is noise: take the full (quadratically
+        # convergent) step, only halving it to stay positive.
+        pure_newton = -slope < 1e-10
         while True:
             candidate = y + t * step
-            if np.all(candidate > 0) and objective(candidate) <= current + 1e-4 * t * slope:
+            if np.all(candidate > 0) and (
+                pure_newton or objective(candidate) <= current + 1e-4 * t * slope
+            ):
                 break
             t *= 0.5
             if t < 1e-20:  # a PD matrix always admits a descent step
