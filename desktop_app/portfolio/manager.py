@@ -22,30 +22,21 @@ from types import TracebackType
 from typing import Any
 
 from desktop_app.execution.paper import PaperBalanceManager, PaperExecutor
-from desktop_app.execution.protocols import ExecutionFill, OrderRequest
 
 from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocations
 from .errors import (
     ComponentUnavailableError,
-    InvalidOrderError,
     PortfolioError,
     TradingHaltedError,
 )
 from .events import Callback, Event, EventBus
 from .journal import Journal, MemoryJournal
-from .orders import (
-    LegKind,
-    OrderDesk,
-    OrderLeg,
-    OrderResult,
-    UnbookedFill,
-    new_client_order_id,
-    plan_legs,
-)
-from .position_tracker import LedgerEffect, PositionTracker, normalize_tags
+from .order_desk import OrderDesk
+from .orders import OrderResult, UnbookedFill
+from .position_tracker import LedgerEffect, PositionTracker
 from .rebalancer import Rebalancer
 from .records import CashMovement, Fill, OrderSide, Position, PositionType
-from .values import ZERO, Number, fmt, ledger_math, non_negative, positive, utc_now
+from .values import ZERO, Number, fmt, ledger_math, positive, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -561,38 +552,7 @@ class PortfolioManager:
             await self._set_status(PortfolioStatus.LIQUIDATING, "liquidation requested")
             self.events.emit(Event.STATUS_CHANGED, self._status)
             try:
-                for position in self.position_tracker.get_all_open_positions():
-                    request = OrderRequest(
-                        symbol=position.symbol,
-                        side=position.position_type.closing_side,
-                        size=position.size,
-                        client_order_id=new_client_order_id("liquidation"),
-                        reference_price=position.current_price,
-                        reduce_only=True,
-                        strategy=position.strategy,
-                        reason="liquidation",
-                    )
-                    leg = OrderLeg(
-                        LegKind.REDUCE, position.size, position.position_type, position.position_id
-                    )
-                    try:
-                        result = await self._orders.execute(
-                            request, (leg,), effects, run_checks=False, pause_on_unbooked=False
-                        )
-                    except Exception as exc:  # one failure must not stop the rest
-                        log.exception("could not liquidate %s", position.position_id)
-                        failed.append((position.position_id, position.symbol, str(exc)))
-                        continue
-                    closed.append(TradeResult(result.positions[-1], result.fills[-1]))
-                    if result.is_partial:
-                        failed.append(
-                            (
-                                position.position_id,
-                                position.symbol,
-                                f"only {fmt(result.filled_size)} of {fmt(position.size)} "
-                                f"was filled; the rest is still open",
-                            )
-                        )
+                closed, failed = await self._orders.close_all_locked(effects)
             finally:
                 reason = (
                     "all positions closed"
@@ -608,13 +568,6 @@ class PortfolioManager:
         return result
 
     # ---------------------------------------------------------------- orders
-    def _mark_price(self, symbol: str) -> Decimal | None:
-        price = self.position_tracker.last_price(symbol)
-        if price is None:
-            positions = self.position_tracker.get_all_open_positions(symbol)
-            price = positions[0].current_price if positions else None
-        return price
-
     async def place_order(
         self,
         symbol: str,
@@ -630,56 +583,27 @@ class PortfolioManager:
     ) -> OrderResult:
         """A market order filled by ``trade_executor`` and booked at its fill (price, fee).
 
-        The order reduces the positions it closes, then adds to / opens one in its direction
+        The order reduces the positions it closes (its own strategy's first, then the
+        oldest), then adds to its strategy's open position in its direction or opens one
         (see ``orders.plan_legs``). Under the ledger lock: status check, pre-trade (risk)
-        checks at the last price, the executor's fill, the booking. Raises
-        ``TradingHaltedError`` / ``RiskLimitError`` / ``InvalidOrderError`` (nothing sent),
-        ``ExecutionError`` (sent, not filled: nothing traded) or ``UnbookedFillError``
-        (filled but not booked: kept in ``unbooked_fills``, automated trading paused).
-        A ``client_order_id`` already booked returns that result without sending again.
+        checks at the last price, the executor's fill, the booking (see ``order_desk``).
+        Raises ``TradingHaltedError`` / ``RiskLimitError`` / ``InvalidOrderError`` (nothing
+        sent), ``ExecutionError`` (not filled: nothing traded) or ``UnbookedFillError``
+        (filled but not booked: kept in ``unbooked_fills``, automated trading paused). A
+        ``client_order_id`` already booked returns that result without sending again.
         """
         await self._ready()
-        canonical = self.position_tracker._check_symbol(symbol)
-        try:
-            order_side = side if isinstance(side, OrderSide) else OrderSide(str(side).lower())
-        except ValueError:
-            raise InvalidOrderError(f"order side must be BUY or SELL, got {side!r}") from None
-        amount = positive(size, "order size")
-        label = (strategy or "manual").strip() or "manual"
-        effects: list[LedgerEffect] = []
-        try:
-            async with self._lock:
-                request = OrderRequest(
-                    symbol=canonical,
-                    side=order_side,
-                    size=amount,
-                    client_order_id=client_order_id or new_client_order_id(),
-                    reference_price=self._mark_price(canonical),
-                    reduce_only=reduce_only,
-                    strategy=label,
-                    reason=reason,
-                )
-                duplicate = self._orders.duplicate(request)
-                if duplicate is not None:
-                    return duplicate
-                legs = plan_legs(
-                    self.position_tracker,
-                    canonical,
-                    order_side,
-                    amount,
-                    position_id=position_id,
-                    strategy=label,
-                    reduce_only=reduce_only,
-                )
-                action = f"{order_side.value} {fmt(amount)} {canonical}"
-                if any(leg.kind is LegKind.INCREASE for leg in legs):
-                    self._require_new_exposure_allowed(action)
-                else:
-                    self._require_not_liquidating(action)
-                return await self._orders.execute(request, legs, effects, tags=normalize_tags(tags))
-        finally:
-            for effect in effects:
-                self._announce(effect)
+        return await self._orders.place(
+            symbol,
+            side,
+            size,
+            position_id=position_id,
+            strategy=strategy,
+            tags=tags,
+            reduce_only=reduce_only,
+            client_order_id=client_order_id,
+            reason=reason,
+        )
 
     async def record_external_fill(
         self,
@@ -699,47 +623,9 @@ class PortfolioManager:
         paused, refused only during a liquidation. Used by reconciliation adjustments.
         """
         await self._ready()
-        canonical = self.position_tracker._check_symbol(symbol)
-        order_side = side if isinstance(side, OrderSide) else OrderSide(str(side).lower())
-        amount, fill_price = positive(size, "size"), positive(price, "price")
-        fill_fee = non_negative(fee, "fee")
-        request_id = new_client_order_id(strategy)
-        request = OrderRequest(
-            canonical, order_side, amount, request_id, fill_price, strategy=strategy, reason=note
+        return await self._orders.record_external(
+            symbol, side, size, price, fee, strategy=strategy, tags=tags, note=note
         )
-        execution = ExecutionFill(
-            request_id,
-            request_id,
-            canonical,
-            order_side,
-            amount,
-            fill_price,
-            fill_fee,
-            self.config.quote_currency,
-        )
-        effects: list[LedgerEffect] = []
-        try:
-            async with self._lock:
-                self._require_not_liquidating("book an external trade")
-                legs = plan_legs(
-                    self.position_tracker,
-                    canonical,
-                    order_side,
-                    amount,
-                    strategy=strategy,
-                    allow_flip=True,
-                )
-                return await self._orders.book(
-                    request,
-                    execution,
-                    legs,
-                    effects,
-                    tags=normalize_tags(tags),
-                    pause_on_unbooked=False,
-                )
-        finally:
-            for effect in effects:
-                self._announce(effect)
 
     async def book_unbooked_fills(self) -> list[OrderResult]:
         """Try again to book every fill the ledger missed; returns what got booked.
@@ -747,17 +633,7 @@ class PortfolioManager:
         A fill that still cannot be booked stays in ``unbooked_fills`` (and is raised).
         """
         await self._ready()
-        booked: list[OrderResult] = []
-        effects: list[LedgerEffect] = []
-        try:
-            async with self._lock:
-                while self.unbooked_fills:
-                    pending = self.unbooked_fills.pop(0)
-                    booked.append(await self._orders.rebook(pending, effects))
-        finally:
-            for effect in effects:
-                self._announce(effect)
-        return booked
+        return await self._orders.book_unbooked()
 
     # --------------------------------------------------------------- balances
     async def reconcile_balances(self) -> Any:

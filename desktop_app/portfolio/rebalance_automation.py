@@ -23,6 +23,7 @@ from .errors import ConfigError, PortfolioError, UnknownPositionError
 from .grid import GridFill, GridSpec, GridState, grid_crossings
 from .position_tracker import new_id
 from .rebalance_config import RebalanceStrategy
+from .rebalance_execution import HALTED
 from .rebalance_plan import RebalancePlan, RebalanceResult
 from .rebalance_sizing import take_snapshot
 from .records import OrderSide
@@ -39,7 +40,6 @@ __all__ = ["DcaEngine", "GridEngine"]
 
 GRID_KEY = "rebalance.grids"
 DCA_KEY = "rebalance.dca_schedules"
-HALTED = frozenset({"paused", "liquidating", "liquidated"})
 
 
 def _band(state: GridState) -> tuple[int, int] | None:
@@ -282,7 +282,7 @@ class DcaEngine:
             async with rebalancer._execution_lock:
                 try:
                     targets = schedule.targets or rebalancer.targets()
-                    rebalancer._require_targets(targets, RebalanceStrategy.DCA)
+                    rebalancer.planner.require_targets(targets, RebalanceStrategy.DCA)
                     result = await rebalancer.execute_locked(rebalancer.dca_plan(amount, targets))
                 except PortfolioError as exc:
                     result = RebalanceResult(

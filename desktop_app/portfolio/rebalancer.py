@@ -7,19 +7,12 @@
     result = await rebalancer.auto_rebalance()        # only when enabled, due and drifted
     result = await rebalancer.dca_rebalance("SHIB/USDT", 100.0)
 
-How each strategy sets its goal is in :mod:`.rebalance_targets` (tilts, risk parity),
-:mod:`.grid` and :mod:`.dca`; how goals become orders and what they cost is in
-:mod:`.rebalance_sizing` and :mod:`.rebalance_plan`.
-
-Execution places every order through ``PortfolioManager.place_order`` — so the risk manager's
-pre-trade checks apply to each one, and fills come from the trade executor — sells first,
-one order at a time. Each order's outcome is recorded; a buy that the cash no longer covers
-(an earlier sell failed, prices moved) is shrunk to what the cash buys or skipped; after an
-order filled but could not be booked nothing more is sent. While the portfolio is paused,
-liquidating or liquidated, plans can be previewed but execution is refused (automated trading
-is stopped); while reducing-only, only sells are placed. ``dry_run`` plans and reports
-without trading. Every result goes to the history (the store's ``rebalance`` records) and
-fires ``rebalance_completed``.
+This facade holds the configuration, the clock, the state backend and the automation loop;
+the work is done by :mod:`.rebalance_planning` (strategies → costed plans),
+:mod:`.rebalance_execution` (plans → orders through the order desk), and
+:mod:`.rebalance_automation` (grids on price batches, DCA schedules). The math lives in
+:mod:`.rebalance_targets`, :mod:`.risk_parity`, :mod:`.rebalance_sizing`, :mod:`.grid` and
+:mod:`.dca`.
 """
 
 from __future__ import annotations
@@ -28,18 +21,17 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.execution.protocols import SupportsLotSize
 
-from .errors import PortfolioError, RebalanceError, TradingHaltedError, UnbookedFillError
+from .errors import PortfolioError, RebalanceError
 from .events import Event
-from .position_tracker import new_id
 from .rebalance_automation import DcaEngine, GridEngine
-from .rebalance_config import RebalanceConfig, RebalanceStrategy, RiskParityMethod, _enum
+from .rebalance_config import RebalanceConfig, RebalanceStrategy, RiskParityMethod
+from .rebalance_execution import HALTED, LAST_REBALANCE_KEY, TARGET_STRATEGIES, PlanRunner
 from .rebalance_plan import (
     OrderOutcome,
     OutcomeStatus,
@@ -47,19 +39,10 @@ from .rebalance_plan import (
     RebalancePlan,
     RebalanceResult,
 )
-from .rebalance_sizing import (
-    CostModel,
-    PortfolioSnapshot,
-    dca_orders,
-    drift_pct,
-    orders_to_targets,
-    project_weights,
-    round_down,
-    take_snapshot,
-)
+from .rebalance_planning import Planner
+from .rebalance_sizing import CostModel, drift_pct, take_snapshot
 from .rebalance_state import MemoryState, state_backend
-from .records import OrderSide
-from .values import ZERO, Number, fmt, ledger_math, positive, utc_now
+from .values import Number, fmt, positive, utc_now
 
 if TYPE_CHECKING:
     from .price_history import PriceHistory
@@ -79,29 +62,6 @@ __all__ = [
     "inverse_volatility_weights",
     "risk_parity_weights",
 ]
-
-LAST_REBALANCE_KEY = "rebalance.last_at"
-#: Strategies that trade toward targets (and so restart the rebalance interval).
-TARGET_STRATEGIES = frozenset(
-    {
-        RebalanceStrategy.THRESHOLD,
-        RebalanceStrategy.MOMENTUM,
-        RebalanceStrategy.MEAN_REVERSION,
-        RebalanceStrategy.RISK_PARITY,
-    }
-)
-HALTED = frozenset({"paused", "liquidating", "liquidated"})
-
-
-def strategy_label(strategy: RebalanceStrategy) -> str:
-    """The ``strategy`` name the ledger gives positions opened by this rebalance."""
-    return {RebalanceStrategy.GRID: "grid", RebalanceStrategy.DCA: "dca"}.get(strategy, "rebalance")
-
-
-def _nothing_to_trade(skipped: list[tuple[str, str]]) -> str:
-    if not skipped:
-        return "nothing to trade"
-    return "nothing to trade: " + "; ".join(f"{symbol} {why}" for symbol, why in skipped)
 
 
 class Rebalancer:
@@ -125,6 +85,8 @@ class Rebalancer:
         self._loaded = False
         self.history: deque[RebalanceResult] = deque(maxlen=200)
         self.last_rebalance_at: datetime | None = None
+        self.planner = Planner(self)
+        self.runner = PlanRunner(self)
         self.grid = GridEngine(self)
         self.dca = DcaEngine(self)
         manager.register_callback(Event.PRICE_UPDATE, self.grid.on_price_batch)
@@ -206,24 +168,8 @@ class Rebalancer:
 
     # ------------------------------------------------------------ planning
     def targets(self, override: Mapping[str, float] | None = None) -> dict[str, float]:
-        if override is not None:
-            from .config import validate_target_allocations
-
-            return validate_target_allocations(override, self.manager.config.quote_currency)
-        return dict(self.manager.config.target_allocations)
-
-    def _require_targets(self, targets: dict[str, float], strategy: RebalanceStrategy) -> None:
-        if not any(w > 0 for w in targets.values()):
-            raise RebalanceError(
-                f"{strategy.value} rebalancing needs target allocations; set them first "
-                f"(e.g. BTC/USDT 60 %, ETH/USDT 40 %)"
-            )
-
-    async def closes(self, symbols: list[str], days: int) -> Any:
-        from .price_history import require_history
-
-        frame = await self.price_history.daily_closes(symbols, days, end=self.clock())
-        return require_history(frame, symbols, days)
+        """The portfolio's target weights, or ``override`` validated like them."""
+        return self.planner.targets(override)
 
     async def create_rebalance_plan(
         self,
@@ -232,128 +178,15 @@ class Rebalancer:
         targets: Mapping[str, float] | None = None,
     ) -> RebalancePlan:
         """A preview of the rebalance ``strategy`` would make now (nothing is traded)."""
-        await self.manager._ready()
-        await self.load()
-        kind: RebalanceStrategy = _enum(RebalanceStrategy, strategy or self.config.strategy)
-        if kind is RebalanceStrategy.GRID:
-            return self.grid.plan(self.manager.position_tracker.prices)
-        base = self.targets(targets)
-        if kind is RebalanceStrategy.DCA:
-            self._require_targets(base, kind)
-            return self.dca_plan(self.config.dca_amount, base)
-        config, tracker = self.config, self.manager.position_tracker
-        if kind is RebalanceStrategy.RISK_PARITY:
-            goal = await self._risk_parity_goal(base)
-        else:
-            self._require_targets(base, kind)
-            goal = base
-            if kind in (RebalanceStrategy.MOMENTUM, RebalanceStrategy.MEAN_REVERSION):
-                goal = await self._tilted_goal(kind, base)
-        snapshot = take_snapshot(tracker, [s for s, w in goal.items() if w > 0])
-        drift = drift_pct(snapshot.weights, goal)
-        assert config.max_drift_pct is not None
-        if kind is RebalanceStrategy.THRESHOLD:
-            trade = [s for s, d in drift.items() if abs(d) > config.max_drift_pct]
-        else:
-            trade = list(drift)
-        orders, skipped = orders_to_targets(
-            snapshot, goal, trade, self.cost_model, config.min_order_value, self.size_step
-        )
-        if not trade:
-            note = f"no asset drifted more than {config.max_drift_pct:g} pp from its target"
-        else:
-            note = ""
-        return self.build_plan(kind, snapshot, orders, skipped, goal, drift, note=note)
-
-    async def _tilted_goal(
-        self, kind: RebalanceStrategy, base: dict[str, float]
-    ) -> dict[str, float]:
-        days = (
-            self.config.momentum_lookback_days
-            if kind is RebalanceStrategy.MOMENTUM
-            else self.config.mean_reversion_lookback_days
-        )
-        from .rebalance_targets import rank_scores, tilt_targets, trailing_returns
-
-        symbols = [s for s, w in base.items() if w > 0]
-        returns = trailing_returns(await self.closes(symbols, days), days)
-        scores = rank_scores(returns)
-        if kind is RebalanceStrategy.MEAN_REVERSION:
-            scores = -scores
-        return tilt_targets(base, scores.to_dict(), self.config.max_tilt_pct)
-
-    async def _risk_parity_goal(self, base: dict[str, float]) -> dict[str, float]:
-        from .rebalance_targets import risk_parity_targets
-
-        symbols = [s for s, w in base.items() if w > 0]
-        invested = sum(base[s] for s in symbols)
-        if not symbols:  # no targets: the long holdings, at today's invested share
-            snapshot = take_snapshot(self.manager.position_tracker)
-            symbols = sorted(s for s, w in snapshot.weights.items() if w > 0)
-            invested = sum(snapshot.weight(s) for s in symbols)
-        if not symbols:
-            raise RebalanceError("Risk parity needs target allocations or open long positions")
-        closes = await self.closes(symbols, self.config.risk_parity_lookback_days)
-        loop = asyncio.get_running_loop()
-        method = self.config.risk_parity_method
-        goal = await loop.run_in_executor(None, risk_parity_targets, closes, method, invested)
-        return {**dict.fromkeys(base, 0.0), **goal}
+        return await self.planner.create_plan(strategy, targets)
 
     def dca_plan(self, amount: Number, targets: Mapping[str, float]) -> RebalancePlan:
         """A plan buying ``amount`` (fees included) toward ``targets``, most underweight first."""
-        money = positive(amount, "DCA amount")
-        tracker = self.manager.position_tracker
-        snapshot = take_snapshot(tracker, [s for s, w in targets.items() if w > 0])
-        orders, skipped = dca_orders(
-            snapshot, targets, money, self.cost_model, self.config.min_order_value, self.size_step
-        )
-        drift = drift_pct(snapshot.weights, targets)
-        return self.build_plan(RebalanceStrategy.DCA, snapshot, orders, skipped, targets, drift)
+        return self.planner.dca_plan(amount, targets)
 
-    def build_plan(
-        self,
-        strategy: RebalanceStrategy,
-        snapshot: PortfolioSnapshot,
-        orders: list[PlannedOrder],
-        skipped: list[tuple[str, str]],
-        targets: Mapping[str, float],
-        drift: Mapping[str, float],
-        *,
-        note: str = "",
-    ) -> RebalancePlan:
-        """Cost, projected weights and the executability verdict of ``orders``."""
-        config = self.config
-        weights_after, _ = project_weights(snapshot, orders)
-        with ledger_math():
-            fees = sum((o.estimated_fee for o in orders), ZERO)
-            slippage = sum((o.estimated_slippage for o in orders), ZERO)
-        plan = RebalancePlan(
-            plan_id=new_id(),
-            strategy=strategy,
-            created_at=self.clock(),
-            equity=snapshot.equity,
-            cash=snapshot.cash,
-            prices=dict(snapshot.prices),
-            orders=tuple(orders),
-            weights_before=snapshot.weights,
-            weights_after=weights_after,
-            target_weights=dict(targets),
-            drift_pct=dict(drift),
-            max_drift_pct=float(config.max_drift_pct or 0.0),
-            estimated_fees=fees,
-            estimated_slippage=slippage,
-            max_cost_pct=config.max_rebalance_cost_pct,
-            reason="" if orders else (note or _nothing_to_trade(skipped)),
-            skipped=tuple(skipped),
-        )
-        if plan.estimated_cost_pct > config.max_rebalance_cost_pct:
-            reason = (
-                f"estimated cost {fmt(plan.estimated_cost, 2)} is "
-                f"{plan.estimated_cost_pct:.3f} % of equity, above the "
-                f"{config.max_rebalance_cost_pct:g} % limit (max_rebalance_cost_pct)"
-            )
-            plan = replace(plan, executable=False, reason=reason)
-        return plan
+    def build_plan(self, *args: Any, **kwargs: Any) -> RebalancePlan:
+        """Cost, projected weights and the executability verdict of a list of orders."""
+        return self.planner.build_plan(*args, **kwargs)
 
     # ------------------------------------------------------------ execution
     async def rebalance(self, strategy: RebalanceStrategy | str | None = None) -> RebalanceResult:
@@ -366,171 +199,13 @@ class Rebalancer:
         async with self._execution_lock:
             return await self.execute_locked(plan)
 
-    def _refuse_if_halted(self) -> None:
-        status = self.manager.status.value
-        if status in HALTED:
-            reason = self.manager.status_reason
-            raise TradingHaltedError(
-                f"Cannot execute the rebalance: the portfolio is {status}"
-                f"{f' ({reason})' if reason else ''}. Automated trading is stopped while "
-                f"{status}; the plan can still be previewed. Resume the portfolio to trade."
-            )
-
     async def execute_locked(self, plan: RebalancePlan) -> RebalanceResult:
         """``execute_rebalance_plan`` for callers already holding the execution lock."""
-        await self.load()
-        self._refuse_if_halted()
-        started = self.clock()
-        if not plan.executable:
-            result = RebalanceResult(plan.strategy, plan, reason=f"not executed: {plan.reason}")
-            await self.record(result)
-            return result
-        age_s = (started - plan.created_at).total_seconds()
-        if age_s > self.config.max_plan_age_s:
-            raise RebalanceError(
-                f"This plan is {age_s:.0f} s old (limit {self.config.max_plan_age_s:g} s): its "
-                f"prices are stale. Create a new plan."
-            )
-        if self.config.dry_run:
-            outcomes = tuple(
-                OrderOutcome(o, OutcomeStatus.DRY_RUN, message="dry run: not placed")
-                for o in plan.orders
-            )
-            result = RebalanceResult(
-                plan.strategy,
-                plan,
-                outcomes,
-                dry_run=True,
-                reason="dry run: nothing traded",
-                started_at=started,
-                finished_at=self.clock(),
-            )
-            await self.record(result)
-            return result
-        outcomes = await self._place_all(plan)
-        try:
-            after = take_snapshot(self.manager.position_tracker)
-            weights_after, equity_after = after.weights, after.equity
-        except RebalanceError:
-            weights_after, equity_after = {}, None
-        result = RebalanceResult(
-            plan.strategy,
-            plan,
-            tuple(outcomes),
-            reason=plan.reason,
-            weights_after=weights_after,
-            equity_after=equity_after,
-            started_at=started,
-            finished_at=self.clock(),
-        )
-        await self.record(result)
-        return result
-
-    async def _place_all(self, plan: RebalancePlan) -> list[OrderOutcome]:
-        label = strategy_label(plan.strategy)
-        tags = tuple(dict.fromkeys((label, plan.strategy.value)))
-        outcomes: list[OrderOutcome] = []
-        stopped = ""
-        for index, order in enumerate(plan.orders):
-            if stopped:
-                outcomes.append(OrderOutcome(order, OutcomeStatus.SKIPPED, message=stopped))
-                continue
-            is_buy = order.side is OrderSide.BUY and not order.reduce_only
-            if is_buy and self.manager.status.value == "reducing":
-                outcomes.append(
-                    OrderOutcome(
-                        order, OutcomeStatus.SKIPPED, message="reducing-only: buys are not placed"
-                    )
-                )
-                continue
-            size, note = self._affordable(order) if is_buy else (order.size, "")
-            if size <= 0:
-                outcomes.append(OrderOutcome(order, OutcomeStatus.SKIPPED, message=note))
-                continue
-            try:
-                placed = await self.manager.place_order(
-                    order.symbol,
-                    order.side,
-                    size,
-                    strategy=label,
-                    tags=tags,
-                    reduce_only=order.reduce_only,
-                    client_order_id=f"{plan.plan_id}:{index}",
-                    reason=order.reason,
-                )
-            except UnbookedFillError as exc:
-                unbooked = exc.unbooked
-                execution = getattr(unbooked, "execution", None)
-                outcomes.append(
-                    OrderOutcome(
-                        order,
-                        OutcomeStatus.UNBOOKED,
-                        filled_size=getattr(execution, "size", ZERO),
-                        fill_price=getattr(execution, "price", None),
-                        fee=getattr(execution, "fee", ZERO),
-                        message=str(exc),
-                    )
-                )
-                stopped = "not placed: an earlier order filled but could not be booked"
-                continue
-            except Exception as exc:  # each order's failure is reported, never fatal
-                if not isinstance(exc, PortfolioError):
-                    log.exception("rebalance order %s failed", order.describe())
-                outcomes.append(OrderOutcome(order, OutcomeStatus.FAILED, message=str(exc)))
-                continue
-            complete = placed.filled_size == order.size
-            outcomes.append(
-                OrderOutcome(
-                    order,
-                    OutcomeStatus.FILLED if complete else OutcomeStatus.PARTIALLY_FILLED,
-                    filled_size=placed.filled_size,
-                    fill_price=placed.average_price,
-                    fee=placed.fee,
-                    slippage_cost=placed.slippage_cost or ZERO,
-                    fill_ids=tuple(fill.fill_id for fill in placed.fills),
-                    message=note,
-                )
-            )
-            if plan.strategy is RebalanceStrategy.GRID:
-                await self.grid.filled(order, placed)
-        return outcomes
-
-    def _affordable(self, order: PlannedOrder) -> tuple[Decimal, str]:
-        """The planned buy size, or less when the cash no longer covers it."""
-        tracker = self.manager.position_tracker
-        mark = tracker.last_price(order.symbol) or order.mark_price
-        cost = self.cost_model
-        with ledger_math():
-            needed = order.size * cost.buy_cost_per_unit(mark)
-            cash = tracker.cash
-            if needed <= cash:
-                return order.size, ""
-            size = round_down(
-                max(cash, ZERO) / cost.buy_cost_per_unit(mark), self.size_step(order.symbol)
-            )
-            value = size * mark
-        if value < self.config.min_order_value:
-            return ZERO, (
-                f"not enough cash: {fmt(cash, 2)} available, {fmt(needed, 2)} needed "
-                f"(an earlier sell failed or prices moved)"
-            )
-        return size, f"reduced from {fmt(order.size)} to {fmt(size)}: not enough cash"
+        return await self.runner.execute_locked(plan)
 
     async def record(self, result: RebalanceResult) -> None:
         """Keep the result, persist it, restart the interval, fire ``rebalance_completed``."""
-        self.history.append(result)
-        try:
-            await self.state.append_record("rebalance", result.to_dict(), result.finished_at)
-            if result.executed and result.strategy in TARGET_STRATEGIES:
-                self.last_rebalance_at = result.finished_at
-                await self.state.set_setting(LAST_REBALANCE_KEY, result.finished_at.isoformat())
-        except Exception as exc:  # the trades stand; losing their history must be loud
-            log.exception("could not store the rebalance history")
-            self.manager.events.emit(
-                Event.ERROR,
-                {"source": "rebalancer:history", "message": str(exc), "exception": exc},
-            )
-        self.manager.events.emit(Event.REBALANCE_COMPLETED, result)
+        await self.runner.record(result)
 
     async def get_rebalance_history(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Stored rebalance results, oldest first (as dicts)."""
@@ -560,7 +235,7 @@ class Rebalancer:
         try:
             if strategy in TARGET_STRATEGIES:
                 targets = self.targets()
-                self._require_targets(targets, strategy)
+                self.planner.require_targets(targets, strategy)
                 snapshot = take_snapshot(self.manager.position_tracker, list(targets))
                 drift = drift_pct(snapshot.weights, targets)
                 largest = max((abs(d) for d in drift.values()), default=0.0)
