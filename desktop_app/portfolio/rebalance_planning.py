@@ -63,9 +63,9 @@ class Planner:
             )
 
     async def closes(self, symbols: list[str], days: int) -> Any:
-        from .price_history import require_history
+        from .daily_closes import require_history
 
-        frame = await self._r.price_history.daily_closes(symbols, days, end=self._r.clock())
+        frame = await self._r.close_source.daily_closes(symbols, days, end=self._r.clock())
         return require_history(frame, symbols, days)
 
     async def create_plan(

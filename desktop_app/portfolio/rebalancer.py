@@ -45,7 +45,7 @@ from .rebalance_state import MemoryState, state_backend
 from .values import Number, fmt, positive, utc_now
 
 if TYPE_CHECKING:
-    from .price_history import PriceHistory
+    from .daily_closes import DailyCloseSource
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +71,12 @@ class Rebalancer:
         self,
         manager: Any,
         *,
-        history: PriceHistory | None = None,
+        closes: DailyCloseSource | None = None,
         state: Any = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.manager = manager
-        self._price_history = history
+        self._close_source = closes
         self.clock = clock
         self._memory = state if state is not None else MemoryState()
         self._explicit_state = state is not None
@@ -93,18 +93,18 @@ class Rebalancer:
 
     # ------------------------------------------------------------ plumbing
     @property
-    def price_history(self) -> PriceHistory:
+    def close_source(self) -> DailyCloseSource:
         """Daily closes for the look-back strategies: the store's bars unless injected."""
-        if self._price_history is None:
-            from .price_history import StoreHistory
+        if self._close_source is None:
+            from .daily_closes import StoreDailyCloses
 
-            self._price_history = StoreHistory(self.manager)
-        return self._price_history
+            self._close_source = StoreDailyCloses(self.manager)
+        return self._close_source
 
-    @price_history.setter
-    def price_history(self, source: PriceHistory) -> None:
+    @close_source.setter
+    def close_source(self, source: DailyCloseSource) -> None:
         """Use another source of daily closes (a backtest's DataFrame, say)."""
-        self._price_history = source
+        self._close_source = source
 
     @property
     def config(self) -> RebalanceConfig:

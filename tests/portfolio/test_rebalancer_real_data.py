@@ -12,8 +12,8 @@ import pytest
 
 from desktop_app.execution import PaperExecutor
 from desktop_app.portfolio import MemoryJournal, PortfolioManager, RebalanceConfig
+from desktop_app.portfolio.daily_closes import FrameDailyCloses
 from desktop_app.portfolio.dca import DcaStatus
-from desktop_app.portfolio.price_history import FrameHistory
 from desktop_app.portfolio.rebalance_plan import OutcomeStatus
 from desktop_app.portfolio.risk_parity import risk_contributions
 from tests.execution.venues import assert_ledger_consistent
@@ -34,7 +34,7 @@ def day_prices(row: pd.Series) -> dict[str, str]:
 
 async def at_day(pm: PortfolioManager, closes: pd.DataFrame, day: pd.Timestamp) -> None:
     """History up to ``day``, the clock at the day's close, the book marked at its closes."""
-    pm.rebalancer.price_history = FrameHistory(closes)
+    pm.rebalancer.close_source = FrameDailyCloses(closes)
     moment = day.to_pydatetime() + timedelta(hours=23, minutes=59)
     pm.rebalancer.clock = lambda: moment
     await pm.update_prices(day_prices(closes.loc[day]), timestamp=moment)

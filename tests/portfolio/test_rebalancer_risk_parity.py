@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from desktop_app.portfolio import PortfolioManager, RebalanceConfig
-from desktop_app.portfolio.price_history import FrameHistory
+from desktop_app.portfolio.daily_closes import FrameDailyCloses
 from desktop_app.portfolio.rebalancer import inverse_volatility_weights, risk_parity_weights
 from desktop_app.portfolio.risk_parity import InvalidCovarianceError, risk_contributions
 
@@ -108,7 +108,7 @@ async def test_risk_parity_plan_trades_to_the_solved_weights_of_the_invested_sha
     async with PortfolioManager(
         config(rebalance_config=rebalance, target_allocations=targets)
     ) as pm:
-        pm.rebalancer.price_history = FrameHistory(closes)
+        pm.rebalancer.close_source = FrameDailyCloses(closes)
         pm.rebalancer.clock = lambda: now
         await pm.update_prices({s: str(closes[s].iloc[-1]) for s in targets})
         plan = await pm.rebalancer.create_rebalance_plan("risk_parity")

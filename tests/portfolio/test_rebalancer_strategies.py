@@ -16,8 +16,8 @@ from desktop_app.portfolio import (
     RebalanceError,
     RebalanceStrategy,
 )
+from desktop_app.portfolio.daily_closes import FrameDailyCloses
 from desktop_app.portfolio.dca import DcaStatus
-from desktop_app.portfolio.price_history import FrameHistory
 from desktop_app.portfolio.rebalance_plan import OutcomeStatus
 
 from .rebalance_helpers import config, hold
@@ -41,7 +41,7 @@ def scripted_closes(days: int = 40) -> pd.DataFrame:
 
 
 async def scripted_portfolio(pm: PortfolioManager, closes: pd.DataFrame) -> None:
-    pm.rebalancer.price_history = FrameHistory(closes)
+    pm.rebalancer.close_source = FrameDailyCloses(closes)
     pm.rebalancer.clock = lambda: T0
     await pm.set_target_allocations(TARGETS)
     last = closes.iloc[-1]

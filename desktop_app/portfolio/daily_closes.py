@@ -1,13 +1,13 @@
 """Daily closing prices for the strategies that look back (momentum, mean reversion, risk parity).
 
-The rebalancer asks a :class:`PriceHistory` for ``daily_closes(symbols, days, end)``: a float
+The rebalancer asks a :class:`DailyCloseSource` for ``daily_closes(symbols, days, end)``: a float
 DataFrame indexed by UTC day (the bar's day, 00:00 UTC), one column per symbol, holding each
 day's last close, the last ``days + 1`` days up to ``end`` (so ``days`` daily returns).
 
-* :class:`StoreHistory` — the production source: the 1-minute bars the price pipeline writes
+* :class:`StoreDailyCloses` — the production source: the 1-minute bars the price pipeline writes
   to ``manager.store`` (``store.read_bars``), resampled to the last close of each UTC day
   (off the event loop).
-* :class:`FrameHistory` — closes you already hold in a DataFrame (a backtest, a script).
+* :class:`FrameDailyCloses` — closes you already hold in a DataFrame (a backtest, a script).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import pandas as pd
 from .errors import ComponentUnavailableError, RebalanceError
 from .values import utc_now
 
-__all__ = ["FrameHistory", "PriceHistory", "StoreHistory", "daily_closes_from_bars"]
+__all__ = ["DailyCloseSource", "FrameDailyCloses", "StoreDailyCloses", "daily_closes_from_bars"]
 
 
 @runtime_checkable
-class PriceHistory(Protocol):
+class DailyCloseSource(Protocol):
     async def daily_closes(
         self, symbols: Sequence[str], days: int, end: datetime | None = None
     ) -> pd.DataFrame:
@@ -63,7 +63,7 @@ def require_history(frame: pd.DataFrame, symbols: Sequence[str], days: int) -> p
     return frame[list(symbols)].astype("float64")
 
 
-class FrameHistory:
+class FrameDailyCloses:
     """Daily closes from a DataFrame (index: UTC days or times; columns: symbols)."""
 
     def __init__(self, closes: pd.DataFrame) -> None:
@@ -80,7 +80,7 @@ class FrameHistory:
         return _window(frame, days, end)
 
 
-class StoreHistory:
+class StoreDailyCloses:
     """Daily closes aggregated from the stored 1-minute bars of ``manager.store``."""
 
     def __init__(self, manager: Any) -> None:
