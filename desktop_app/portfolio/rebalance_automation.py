@@ -181,7 +181,7 @@ class GridEngine:
         rebalancer = self._r
         async with rebalancer._execution_lock:
             relevant = {s: p for s, p in prices.items() if s in self.states}
-            if not relevant:
+            if not relevant or rebalancer.manager._closed:  # shutting down: trade nothing
                 return None
             try:
                 plan = self.plan(relevant)

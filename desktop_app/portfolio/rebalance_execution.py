@@ -93,6 +93,8 @@ class PlanRunner:
                 OrderOutcome(o, OutcomeStatus.DRY_RUN, message="dry run: not placed")
                 for o in plan.orders
             )
+            if plan.strategy is RebalanceStrategy.GRID:
+                await self._r.grid.advance(plan.prices)
             result = RebalanceResult(
                 plan.strategy,
                 plan,
@@ -105,6 +107,8 @@ class PlanRunner:
             await self.record(result)
             return result
         outcomes = await self.place_all(plan)
+        if plan.strategy is RebalanceStrategy.GRID:  # its crossings are now processed
+            await self._r.grid.advance(plan.prices)
         try:
             after = take_snapshot(self._r.manager.position_tracker)
             weights_after, equity_after = after.weights, after.equity

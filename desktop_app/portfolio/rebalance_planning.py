@@ -4,9 +4,10 @@ Each strategy first sets its *goal* weights — THRESHOLD and DCA use the target
 MEAN_REVERSION tilt them by trailing returns, RISK_PARITY solves them from the covariance
 (:mod:`.rebalance_targets`) — then :mod:`.rebalance_sizing` turns goals into orders.
 THRESHOLD trades only the symbols whose drift (current minus goal weight, in percentage
-points) exceeds ``max_drift_pct``; the others trade every symbol to its goal. Every plan is
-costed with the cost model and marked not executable when its estimated cost exceeds
-``max_rebalance_cost_pct`` of equity.
+points) exceeds ``max_drift_pct``; the others trade every symbol to its goal. A symbol held
+without a target has a target of zero: the targets describe the whole book, the rest is
+cash. Every plan is costed with the cost model and marked not executable when its estimated
+cost exceeds ``max_rebalance_cost_pct`` of equity.
 """
 
 from __future__ import annotations

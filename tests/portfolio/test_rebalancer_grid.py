@@ -152,3 +152,15 @@ async def test_bad_grids_are_refused():
         with pytest.raises(ConfigError, match="below the minimum order value"):
             await pm.rebalancer.configure_grid(SYMBOL, 90, 110, 5, "0.01")
         assert not await pm.rebalancer.remove_grid(SYMBOL)
+
+
+async def test_executing_a_grid_plan_by_hand_trades_it_once():
+    pm = await grid_portfolio()
+    async with pm:
+        grid = pm.rebalancer.grid
+        grid.states[SYMBOL] = grid.states[SYMBOL].advanced(D(112))
+        result = await pm.rebalance_portfolio("grid")
+        assert result.success and grid_fills(pm) == [("buy", "105")]
+        assert grid.states[SYMBOL].last_price == 102
+        again = await pm.rebalance_portfolio("grid")
+        assert not again.outcomes and again.plan.reason == "no grid level was crossed"

@@ -259,3 +259,13 @@ async def test_lot_size_of_the_executor_rounds_the_sizes_down():
         plan = await pm.rebalancer.create_rebalance_plan()
         assert all(o.size % executor.lot_size(o.symbol) == 0 for o in plan.orders)
         assert (await pm.rebalancer.execute_rebalance_plan(plan)).success
+
+
+async def test_a_holding_without_a_target_counts_as_a_zero_target():
+    async with PortfolioManager(config()) as pm:
+        await pm.set_target_allocations({"BTC/USDT": 0.5})
+        await hold(pm, {"BTC/USDT": ("0.1", "50000"), "DOGE/USDT": ("15000", "0.1")})
+        plan = await pm.rebalancer.create_rebalance_plan()
+        assert plan.drift_pct["DOGE/USDT"] == pytest.approx(15.0)
+        (sell,) = [o for o in plan.orders if o.symbol == "DOGE/USDT"]
+        assert sell.side is OrderSide.SELL and sell.size == 15_000  # the whole holding
