@@ -102,10 +102,12 @@ class StoreDailyCloses:
         for symbol in symbols:
             bars = await store.read_bars(symbol, start=start, end=end)
             if bars is None or len(bars) == 0:
-                columns[symbol] = pd.Series(dtype="float64")
+                columns[symbol] = pd.Series(dtype="float64", index=pd.DatetimeIndex([], tz="UTC"))
                 continue
             columns[symbol] = await loop.run_in_executor(
                 None, daily_closes_from_bars, bars["close"]
             )
         frame = pd.DataFrame(columns).reindex(columns=list(symbols))
+        if not isinstance(frame.index, pd.DatetimeIndex):
+            frame.index = pd.DatetimeIndex(frame.index, tz="UTC")
         return _window(frame, days, end)

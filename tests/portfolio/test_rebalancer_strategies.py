@@ -11,6 +11,7 @@ import pytest
 
 from desktop_app.portfolio import (
     ComponentUnavailableError,
+    MemoryJournal,
     PortfolioManager,
     RebalanceConfig,
     RebalanceError,
@@ -96,9 +97,18 @@ async def test_too_little_history_is_a_clear_error():
 
 
 async def test_without_a_database_the_lookback_strategies_say_what_is_missing():
-    async with PortfolioManager(config(target_allocations=TARGETS)) as pm:
+    memory_only = PortfolioManager(config(target_allocations=TARGETS), journal=MemoryJournal())
+    async with memory_only as pm:
         await pm.update_prices({"BTC/USDT": 1, "ETH/USDT": 1, "SOL/USDT": 1})
         with pytest.raises(ComponentUnavailableError, match="needs price history"):
+            await pm.rebalancer.create_rebalance_plan("momentum")
+
+
+async def test_an_empty_database_says_how_much_history_is_missing():
+    async with PortfolioManager(config(target_allocations=TARGETS)) as pm:
+        assert pm.store is not None
+        await pm.update_prices({"BTC/USDT": 1, "ETH/USDT": 1, "SOL/USDT": 1})
+        with pytest.raises(RebalanceError, match="BTC/USDT has 0, ETH/USDT has 0, SOL/USDT has 0"):
             await pm.rebalancer.create_rebalance_plan("momentum")
 
 
