@@ -246,14 +246,16 @@ class OrderDesk:
         if pause:
             from .manager import PortfolioStatus
 
+            reason = "a filled order could not be booked; reconcile first"
+            was = manager.status
             try:
-                if await manager._set_status(
-                    PortfolioStatus.PAUSED, "a filled order could not be booked; reconcile first"
-                ):
-                    manager.events.emit(Event.STATUS_CHANGED, manager.status)
-                    manager.events.emit(Event.PORTFOLIO_PAUSED, manager.status_reason)
-            except Exception:  # the journal may be what failed; the status stays in memory
+                await manager._set_status(PortfolioStatus.PAUSED, reason)
+            except Exception:  # the journal may be what failed: pause this session anyway
                 log.exception("could not persist the pause after an unbooked fill")
+                manager._status, manager._status_reason = PortfolioStatus.PAUSED, reason
+            if manager.status is not was:
+                manager.events.emit(Event.STATUS_CHANGED, manager.status)
+                manager.events.emit(Event.PORTFOLIO_PAUSED, manager.status_reason)
         manager.events.emit(
             Event.ERROR,
             {

@@ -52,6 +52,11 @@ class FailingJournal(MemoryJournal):
             raise OSError("No space left on device")
         await super().append(effect)
 
+    async def save_status(self, status: str, reason: str) -> None:
+        if self.broken:
+            raise OSError("No space left on device")
+        await super().save_status(status, reason)
+
 
 def replayed(journal: MemoryJournal, quote: str = "USDT") -> PositionTracker:
     """A fresh tracker rebuilt from the journal: what a restart would see."""
