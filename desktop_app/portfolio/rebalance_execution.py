@@ -17,7 +17,13 @@ import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .errors import PortfolioError, RebalanceError, TradingHaltedError, UnbookedFillError
+from .errors import (
+    PortfolioError,
+    RebalanceError,
+    RiskLimitError,
+    TradingHaltedError,
+    UnbookedFillError,
+)
 from .events import Event
 from .rebalance_config import RebalanceStrategy
 from .rebalance_plan import (
@@ -32,6 +38,7 @@ from .records import OrderSide
 from .values import ZERO, fmt, ledger_math
 
 if TYPE_CHECKING:
+    from .orders import OrderResult
     from .rebalancer import Rebalancer
 
 log = logging.getLogger(__name__)
@@ -149,16 +156,7 @@ class PlanRunner:
                 outcomes.append(OrderOutcome(order, OutcomeStatus.SKIPPED, message=note))
                 continue
             try:
-                placed = await self._r.manager.place_order(
-                    order.symbol,
-                    order.side,
-                    size,
-                    strategy=label,
-                    tags=tags,
-                    reduce_only=order.reduce_only,
-                    client_order_id=f"{plan.plan_id}:{index}",
-                    reason=order.reason,
-                )
+                placed, note = await self.place(plan, index, order, size, note, label, tags)
             except UnbookedFillError as exc:
                 unbooked = exc.unbooked
                 execution = getattr(unbooked, "execution", None)
@@ -195,6 +193,50 @@ class PlanRunner:
             if plan.strategy is RebalanceStrategy.GRID:
                 await self._r.grid.filled(order, placed)
         return outcomes
+
+    async def place(
+        self,
+        plan: RebalancePlan,
+        index: int,
+        order: PlannedOrder,
+        size: Decimal,
+        note: str,
+        label: str,
+        tags: tuple[str, ...],
+    ) -> tuple[OrderResult, str]:
+        """Place one order; when the risk manager allows only a smaller size, place that.
+
+        A ``RiskLimitError`` carrying ``allowed_size`` (the risk manager's REDUCE verdict)
+        is retried once at that size, rounded down to the lot size, if it is still worth the
+        minimum order value. Grid orders are never resized (a grid unit is exact).
+        """
+        manager = self._r.manager
+
+        async def send(amount: Decimal, suffix: str = "") -> OrderResult:
+            return await manager.place_order(
+                order.symbol,
+                order.side,
+                amount,
+                strategy=label,
+                tags=tags,
+                reduce_only=order.reduce_only,
+                client_order_id=f"{plan.plan_id}:{index}{suffix}",
+                reason=order.reason,
+            )
+
+        try:
+            return await send(size), note
+        except RiskLimitError as exc:
+            allowed = getattr(exc, "allowed_size", None)
+            if allowed is None or plan.strategy is RebalanceStrategy.GRID:
+                raise
+            with ledger_math():
+                smaller = round_down(Decimal(allowed), self._r.size_step(order.symbol))
+                value = smaller * order.mark_price
+            if not 0 < smaller < size or value < self._r.config.min_order_value:
+                raise
+            placed = await send(smaller, ":risk")
+            return placed, f"reduced from {fmt(size)} to {fmt(smaller)} by the risk limits: {exc}"
 
     def affordable(self, order: PlannedOrder) -> tuple[Decimal, str]:
         """The planned buy size, or less when the cash no longer covers it."""

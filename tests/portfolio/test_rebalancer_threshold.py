@@ -269,3 +269,21 @@ async def test_a_holding_without_a_target_counts_as_a_zero_target():
         assert plan.drift_pct["DOGE/USDT"] == pytest.approx(15.0)
         (sell,) = [o for o in plan.orders if o.symbol == "DOGE/USDT"]
         assert sell.side is OrderSide.SELL and sell.size == 15_000  # the whole holding
+
+
+async def test_a_buy_the_risk_limits_allow_only_in_part_is_placed_at_the_allowed_size():
+    async def cap_eth(effect):
+        fill = effect.fill
+        if fill.symbol == "ETH/USDT" and fill.side is OrderSide.BUY and fill.size > 1:
+            refusal = RiskLimitError("ETH would exceed its exposure limit", limit="exposure")
+            refusal.allowed_size = D("1.000000009")  # the risk manager's REDUCE verdict
+            raise refusal
+
+    async with PortfolioManager(config()) as pm:
+        await drifted_60_40(pm)
+        pm.add_pre_trade_check(cap_eth)
+        result = await pm.rebalance_portfolio()
+        sell, buy = result.outcomes
+        assert sell.status is OutcomeStatus.FILLED
+        assert buy.status is OutcomeStatus.PARTIALLY_FILLED and buy.filled_size == 1
+        assert "by the risk limits: ETH would exceed its exposure limit" in buy.message
