@@ -131,7 +131,8 @@ class GridEngine:
                     )
                 )
         orders.sort(key=lambda o: (o.side is OrderSide.BUY, o.symbol))
-        snapshot = take_snapshot(rebalancer.manager.position_tracker, sorted(self.states))
+        priced = sorted(s for s in self.states if s in prices)
+        snapshot = take_snapshot(rebalancer.manager.position_tracker, priced)
         note = "" if orders else "no grid level was crossed"
         return rebalancer.build_plan(
             RebalanceStrategy.GRID, snapshot, orders, skipped, {}, {}, note=note

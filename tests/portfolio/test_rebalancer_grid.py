@@ -164,3 +164,16 @@ async def test_executing_a_grid_plan_by_hand_trades_it_once():
         assert grid.states[SYMBOL].last_price == 102
         again = await pm.rebalance_portfolio("grid")
         assert not again.outcomes and again.plan.reason == "no grid level was crossed"
+
+
+async def test_a_grid_on_a_symbol_without_a_price_yet_does_not_block_the_others():
+    pm = await grid_portfolio()
+    async with pm:
+        await pm.rebalancer.configure_grid("AVAX/USDT", 10, 30, 5, 1)  # no AVAX price yet
+        assert pm.rebalancer.grid.states["AVAX/USDT"].last_price is None
+        await move(pm, 97)
+        assert grid_fills(pm) == [("buy", "100")]
+        await pm.update_prices({"AVAX/USDT": 20})  # the first price only starts that grid
+        await pm.events.drain()
+        assert pm.rebalancer.grid.states["AVAX/USDT"].last_price == 20
+        assert pm.rebalancer.grid.states["AVAX/USDT"].fills == ()
