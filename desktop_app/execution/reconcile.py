@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.portfolio.errors import ComponentUnavailableError, PortfolioError
+from desktop_app.portfolio.events import Event
 from desktop_app.portfolio.records import OrderSide
 from desktop_app.portfolio.values import (
     ZERO,
@@ -57,6 +58,7 @@ __all__ = [
     "compare_holdings",
     "ledger_holdings",
     "reconcile",
+    "sync_and_report",
 ]
 
 #: Differences up to this many units of an asset are rounding, not trades.
@@ -159,6 +161,32 @@ async def reconcile(
     )
     for line in report.differences:
         log.warning("reconciliation: %s", line.describe())
+    return report
+
+
+async def sync_and_report(manager: PortfolioManager) -> ReconciliationReport:
+    """Reconcile, keep the report on the manager, and announce differences that are new.
+
+    A difference not in the previous report (or of another amount) is announced once through
+    the ``error`` event (source ``reconciliation``, the report in ``report``): a trade made
+    outside the app must reach the trader, and only the trader decides how to book it.
+    """
+    previous = manager.last_reconciliation
+    report = await reconcile(manager)
+    manager.last_reconciliation = report
+    known = set() if previous is None else set(previous.differences)
+    new = [d for d in report.differences if d not in known]
+    if new:
+        lines = "; ".join(d.describe() for d in new)
+        manager.events.emit(
+            Event.ERROR,
+            {
+                "source": "reconciliation",
+                "message": f"The account and the ledger differ — {lines}. Nothing was booked; "
+                f"review and book an adjustment if the account is right.",
+                "report": report,
+            },
+        )
     return report
 
 

@@ -129,6 +129,8 @@ class PortfolioConfig:
     #: Seconds between background equity snapshots (the equity curve; 0 turns them off).
     #: A snapshot is also taken after every fill and cash movement.
     snapshot_interval_s: float = 60.0
+    #: Seconds between comparisons of the ledger with the balance manager (0 turns them off).
+    balance_sync_interval_s: float = 300.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.strategy, PortfolioStrategy):
@@ -173,6 +175,12 @@ class PortfolioConfig:
             or self.snapshot_interval_s < 0
         ):
             raise ConfigError("snapshot_interval_s must be zero or more seconds")
+        if (
+            not isinstance(self.balance_sync_interval_s, (int, float))
+            or not math.isfinite(self.balance_sync_interval_s)
+            or self.balance_sync_interval_s < 0
+        ):
+            raise ConfigError("balance_sync_interval_s must be zero or more seconds")
         if not isinstance(self.fill_history_limit, int) or self.fill_history_limit < 1:
             raise ConfigError("fill_history_limit must be a positive whole number")
 

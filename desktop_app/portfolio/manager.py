@@ -255,7 +255,9 @@ class PortfolioManager:
                 await self._journal.save_config(self.config.to_dict())
             self._initialized = True
             if self.balance_manager is not None:
-                await self._reconcile_at_start()
+                await self._sync_balances()
+                if self.config.balance_sync_interval_s > 0:
+                    self._spawn(self._balance_sync_loop(), name="balance-sync")
             await self.rebalancer.start()
             if self.config.performance_update_interval_s > 0:
                 self._spawn(self._performance_loop(), name="performance-updates")
@@ -359,16 +361,22 @@ class PortfolioManager:
         await self._journal.close()
         self._initialized = False
 
-    async def _reconcile_at_start(self) -> None:
-        from desktop_app.execution.reconcile import reconcile
+    async def _sync_balances(self) -> None:
+        """Compare with the balance manager; report new differences, book nothing."""
+        from desktop_app.execution.reconcile import sync_and_report
 
         try:
-            self.last_reconciliation = await reconcile(self)
+            await sync_and_report(self)
         except Exception as exc:  # an unreachable account must not stop the app
             log.exception("could not compare the ledger with the balance manager")
             self.events.emit(
                 Event.ERROR, {"source": "balance_manager", "message": str(exc), "exception": exc}
             )
+
+    async def _balance_sync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.balance_sync_interval_s)
+            await self._sync_balances()
 
     def _spawn(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]

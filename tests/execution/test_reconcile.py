@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal as D
 
 import pytest
@@ -141,3 +142,41 @@ async def test_ledger_holdings_nets_longs_and_shorts_per_asset():
         await pm.create_position("BTC/USDT", "short", "0.5", 100)
         holdings = ledger_holdings(pm.position_tracker)
         assert holdings == {"USDT": D(10_000) - D(200) + D(50), "BTC": D("1.5")}
+
+
+class WatchedAccount(PaperBalanceManager):
+    """A paper account that tells when it has been synced ``target`` times."""
+
+    def __init__(self, balances) -> None:
+        super().__init__(balances)
+        self.target = 0
+        self.reached = asyncio.Event()
+
+    async def sync(self):
+        balances = await super().sync()
+        if self.target and self.sync_count >= self.target:
+            self.reached.set()
+        return balances
+
+
+async def test_the_periodic_sync_announces_an_outside_trade_once_and_books_nothing():
+    account = WatchedAccount({"USDT": 5_000})
+    announced: list[dict] = []
+    seen = asyncio.Event()
+
+    def on_error(payload):
+        if payload["source"] == "reconciliation":
+            announced.append(payload)
+            seen.set()
+
+    cfg = quiet_config(balance_sync_interval_s=0.01)
+    async with PortfolioManager(cfg, balance_manager=account) as pm:
+        pm.register_callback("error", on_error)
+        account.record_external_trade("ETH/USDT", "buy", 1, 2_000)
+        await asyncio.wait_for(seen.wait(), timeout=5)
+        assert "ETH: the account holds 1, the ledger 0" in announced[0]["message"]
+        assert announced[0]["report"] is pm.last_reconciliation
+        account.target = account.sync_count + 5  # several more syncs of the same difference
+        await asyncio.wait_for(account.reached.wait(), timeout=5)
+        assert len(announced) == 1
+        assert pm.get_open_positions() == [] and pm.position_tracker.cash == D(5_000)
