@@ -37,6 +37,7 @@ from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocati
 from .errors import (
     ComponentUnavailableError,
     ConfigError,
+    ExecutionError,
     LedgerIntegrityError,
     PortfolioError,
     TradingHaltedError,
@@ -232,8 +233,7 @@ class PortfolioManager:
                 return
             if self._closed:
                 raise PortfolioError("This portfolio manager was shut down; create a new one")
-            if self.balance_manager is not None:
-                await self.balance_manager.initialize()
+            account_error = await self._start_balance_manager()
             with gc_paused() as pause:
                 restored = await self._journal.load()
                 if restored is not None:
@@ -247,6 +247,11 @@ class PortfolioManager:
                 if self.balance_manager is not None:
                     from desktop_app.execution.reconcile import opening_cash
 
+                    if account_error is not None:
+                        raise ExecutionError(
+                            f"A new ledger starts from the account's cash, but the balance "
+                            f"manager could not start: {account_error}"
+                        ) from account_error
                     capital = await opening_cash(self.balance_manager, self.config.quote_currency)
                     note = "opening balance from the balance manager"
                 if capital > 0:
@@ -254,7 +259,7 @@ class PortfolioManager:
                     await self._commit(effect)
                 await self._journal.save_config(self.config.to_dict())
             self._initialized = True
-            if self.balance_manager is not None:
+            if self.balance_manager is not None and account_error is None:
                 await self._sync_balances()
                 if self.config.balance_sync_interval_s > 0:
                     self._spawn(self._balance_sync_loop(), name="balance-sync")
@@ -360,6 +365,20 @@ class PortfolioManager:
             self._record_equity()
         await self._journal.close()
         self._initialized = False
+
+    async def _start_balance_manager(self) -> Exception | None:
+        """Start the balance manager; an unreachable account is reported, not fatal."""
+        if self.balance_manager is None:
+            return None
+        try:
+            await self.balance_manager.initialize()
+        except Exception as exc:
+            log.exception("the balance manager could not start")
+            self.events.emit(
+                Event.ERROR, {"source": "balance_manager", "message": str(exc), "exception": exc}
+            )
+            return exc
+        return None
 
     async def _sync_balances(self) -> None:
         """Compare with the balance manager; report new differences, book nothing."""

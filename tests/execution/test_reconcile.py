@@ -15,6 +15,7 @@ from desktop_app.execution import (
 )
 from desktop_app.portfolio import (
     ComponentUnavailableError,
+    ExecutionError,
     MemoryJournal,
     PortfolioError,
     PortfolioManager,
@@ -180,3 +181,34 @@ async def test_the_periodic_sync_announces_an_outside_trade_once_and_books_nothi
         await asyncio.wait_for(account.reached.wait(), timeout=5)
         assert len(announced) == 1
         assert pm.get_open_positions() == [] and pm.position_tracker.cash == D(5_000)
+
+
+class UnreachableAccount(PaperBalanceManager):
+    """An exchange account the app cannot reach (no network, revoked key)."""
+
+    async def initialize(self) -> None:
+        raise ConnectionError("exchange unreachable")
+
+
+async def test_an_unreachable_account_is_reported_and_a_known_ledger_still_starts():
+    journal = MemoryJournal()
+    async with PortfolioManager(quiet_config(), journal=journal):
+        pass  # a ledger that exists already
+    errors: list = []
+    manager = PortfolioManager(
+        quiet_config(), journal=journal, balance_manager=UnreachableAccount()
+    )
+    manager.register_callback("error", errors.append)
+    async with manager as pm:
+        assert pm.position_tracker.cash == D(10_000)
+        assert errors[0]["source"] == "balance_manager" and "unreachable" in errors[0]["message"]
+
+
+async def test_a_new_ledger_cannot_start_without_the_accounts_cash():
+    manager = PortfolioManager(
+        quiet_config(), journal=MemoryJournal(), balance_manager=UnreachableAccount()
+    )
+    with pytest.raises(ExecutionError, match="could not start: exchange unreachable"):
+        await manager.initialize()
+    assert manager.position_tracker.cash == 0
+    await manager.shutdown()
