@@ -44,10 +44,16 @@ from .records import (
     PositionType,
     TagChange,
 )
+from .risk_checks import CheckResult
+from .risk_events import RiskViolation
+from .risk_limits import BreakerAction, RiskLimits
+from .risk_manager import RiskAction, RiskLevel, RiskManager, RiskMetrics
 
 __all__ = [
     "EVENT_NAMES",
+    "BreakerAction",
     "CashMovement",
+    "CheckResult",
     "ComponentUnavailableError",
     "ConfigError",
     "Event",
@@ -79,7 +85,13 @@ __all__ = [
     "RebalanceResult",
     "RebalanceStrategy",
     "Rebalancer",
+    "RiskAction",
+    "RiskLevel",
     "RiskLimitError",
+    "RiskLimits",
+    "RiskManager",
+    "RiskMetrics",
+    "RiskViolation",
     "StoreError",
     "TagChange",
     "TradeResult",

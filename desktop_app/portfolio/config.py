@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .rebalance_config import RebalanceConfig
+from .risk_limits import RiskLimits
 from .values import Number, parse_symbol, to_decimal
 
 #: Weights may exceed 1 by this much from float rounding (0.6 + 0.3 + 0.1).
@@ -114,7 +115,8 @@ class PortfolioConfig:
     max_drawdown_pct: float | None = None
     rebalance_threshold_pct: float | None = None
     rebalance_enabled: bool = False
-    #: ``desktop_app.portfolio.risk_manager.RiskLimits``; authoritative when given.
+    #: ``desktop_app.portfolio.risk_limits.RiskLimits`` (a stored dict is converted);
+    #: authoritative when given, else built from the fields above (``RiskLimits.from_config``).
     risk_limits: Any = None
     #: ``desktop_app.portfolio.rebalancer.RebalanceConfig``; None builds one from
     #: ``rebalance_threshold_pct``. An explicit ``max_drift_pct`` there is authoritative and
@@ -183,6 +185,13 @@ class PortfolioConfig:
             raise ConfigError("balance_sync_interval_s must be zero or more seconds")
         if not isinstance(self.fill_history_limit, int) or self.fill_history_limit < 1:
             raise ConfigError("fill_history_limit must be a positive whole number")
+        if isinstance(self.risk_limits, Mapping):
+            object.__setattr__(self, "risk_limits", RiskLimits.from_dict(self.risk_limits))
+        elif self.risk_limits is not None and not isinstance(self.risk_limits, RiskLimits):
+            raise ConfigError(
+                f"risk_limits must be a RiskLimits (or None for the strategy preset), got "
+                f"{type(self.risk_limits).__name__}"
+            )
 
     def _resolve_rebalance_config(self) -> None:
         """Keep ``rebalance_threshold_pct`` and ``rebalance_config.max_drift_pct`` one value."""
@@ -228,5 +237,5 @@ class PortfolioConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PortfolioConfig:
         """Rebuild a config stored with :meth:`to_dict`; unknown keys are ignored."""
-        known = {item.name for item in fields(cls)} - {"risk_limits"}
+        known = {item.name for item in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})

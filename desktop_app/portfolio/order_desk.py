@@ -334,7 +334,8 @@ class OrderDesk:
         label = (strategy or "manual").strip() or "manual"
         effects: list[LedgerEffect] = []
         try:
-            async with manager._lock:
+            # a risk refusal is stored and announced once the lock is released
+            async with manager._refusals_published(), manager._lock:
                 request = OrderRequest(
                     symbol=canonical,
                     side=order_side,

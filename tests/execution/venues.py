@@ -5,10 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from desktop_app.execution import ExecutionFill, OrderRequest, PaperExecutor
-from desktop_app.portfolio import ExecutionError, MemoryJournal, PortfolioConfig, PositionTracker
+from desktop_app.portfolio import (
+    ExecutionError,
+    MemoryJournal,
+    PortfolioConfig,
+    PositionTracker,
+    RiskLimits,
+)
 
 
 def quiet_config(**kw) -> PortfolioConfig:
+    """A quiet portfolio with the risk limits off: these tests are about execution."""
+    kw.setdefault("risk_limits", RiskLimits.disabled())
     return PortfolioConfig(performance_update_interval_s=0, **kw)
 
 

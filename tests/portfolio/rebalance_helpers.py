@@ -7,12 +7,15 @@ from pathlib import Path
 import pandas as pd
 
 from desktop_app.market.history import read_ohlcv_csv
-from desktop_app.portfolio import PortfolioConfig, PortfolioManager
+from desktop_app.portfolio import PortfolioConfig, PortfolioManager, RiskLimits
 
 REAL_SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "ADA/USDT")
 
 
 def config(**kw) -> PortfolioConfig:
+    """A quiet portfolio whose risk limits are off: these tests are about rebalancing (60/40
+    books break the default 25 % position limit); test_rebalancer_risk runs with real ones."""
+    kw.setdefault("risk_limits", RiskLimits.disabled())
     return PortfolioConfig(performance_update_interval_s=0, **kw)
 
 

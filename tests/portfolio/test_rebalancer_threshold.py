@@ -132,8 +132,7 @@ async def test_reducing_only_portfolio_places_the_sells_and_skips_the_buys():
     async with PortfolioManager(config()) as pm:
         await drifted_60_40(pm)
         plan = await pm.rebalancer.create_rebalance_plan()
-        async with pm._lock:  # the risk manager's way of putting the book in reduce-only mode
-            await pm._set_status(PortfolioStatus.REDUCING, "drawdown limit")
+        await pm.halt(PortfolioStatus.REDUCING, "drawdown limit")  # a circuit breaker's action
         result = await pm.rebalancer.execute_rebalance_plan(plan)
         sell, buy = result.outcomes
         assert sell.status is OutcomeStatus.FILLED
@@ -275,9 +274,11 @@ async def test_a_buy_the_risk_limits_allow_only_in_part_is_placed_at_the_allowed
     async def cap_eth(effect):
         fill = effect.fill
         if fill.symbol == "ETH/USDT" and fill.side is OrderSide.BUY and fill.size > 1:
-            refusal = RiskLimitError("ETH would exceed its exposure limit", limit="exposure")
-            refusal.allowed_size = D("1.000000009")  # the risk manager's REDUCE verdict
-            raise refusal
+            raise RiskLimitError(
+                "ETH would exceed its exposure limit",
+                limit="max_symbol_exposure_pct",
+                allowed_size=D("1.000000009"),  # the risk manager's REDUCE verdict
+            )
 
     async with PortfolioManager(config()) as pm:
         await drifted_60_40(pm)
