@@ -13,8 +13,9 @@ fee exactly.
 
 Lot selection methods: FIFO (oldest first), LIFO (newest first), HIFO (highest entry price
 first) and AVERAGE (every unit costs the pool's average price; lots are consumed oldest first
-only to report acquisition dates). The ledger keeps FIFO lots per position; analytics can
-re-match the same fills with any method.
+only to report acquisition dates; a disposal leaves the average unchanged, so the units left
+are re-priced at it and the costs of all disposals add up to what was paid). The ledger
+keeps FIFO lots per position; analytics can re-match the same fills with any method.
 """
 
 from __future__ import annotations
@@ -178,4 +179,8 @@ class LotBook:
                 )
                 self._lots[index] = replace(lot, size=lot.size - take, fee=lot.fee - open_fee)
             self._lots = [lot for lot in self._lots if lot.size > 0]
+            if self.method is LotMethod.AVERAGE:
+                # a disposal leaves the pool's average unchanged: the units left keep costing
+                # the average, not their own purchase prices
+                self._lots = [replace(lot, price=average) for lot in self._lots]
         return disposals

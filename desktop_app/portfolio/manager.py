@@ -21,6 +21,7 @@ from enum import Enum
 from types import TracebackType
 from typing import Any
 
+from .analytics import PortfolioAnalytics
 from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocations
 from .errors import (
     ComponentUnavailableError,
@@ -131,7 +132,7 @@ class PortfolioManager:
         # Components attach themselves as their modules land.
         self.risk_manager: Any = None
         self.rebalancer: Any = None
-        self.analytics: Any = None
+        self.analytics = PortfolioAnalytics(self)
         self._journal: Journal = journal or MemoryJournal()
         self._pre_trade_checks: list[PreTradeCheck] = []
         self._lock = asyncio.Lock()

@@ -55,7 +55,13 @@ from .metrics_input import (
     finite_or_none,
 )
 from .metrics_kernels import DrawdownDetails
-from .metrics_portfolio import component_var, correlation_matrix, hhi, portfolio_volatility
+from .metrics_portfolio import (
+    component_var,
+    correlation_matrix,
+    hhi,
+    marginal_var,
+    portfolio_volatility,
+)
 from .trade_stats import (
     average_loss,
     average_win,
@@ -89,6 +95,7 @@ __all__ = [
     "information_ratio",
     "largest_loss",
     "largest_win",
+    "marginal_var",
     "max_drawdown",
     "omega_ratio",
     "performance_summary",

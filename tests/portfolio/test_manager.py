@@ -222,7 +222,7 @@ async def test_same_client_id_books_once():
 
 async def test_later_components_say_what_is_missing_instead_of_inventing_data():
     async with PortfolioManager(quiet_config()) as pm:
-        for call in (pm.get_risk_report(), pm.get_performance_report(), pm.rebalance_portfolio()):
+        for call in (pm.get_risk_report(), pm.rebalance_portfolio()):
             with pytest.raises(ComponentUnavailableError, match="need"):
                 await call
 
