@@ -274,6 +274,9 @@ class ReportBuilder:
             self.inputs.targets,
             portfolio_return,
             notes,
+            # a snapshot is taken after the events of its moment; a first fill is not in
+            # the baseline before it
+            start_includes_events=not self.curve.empty,
         )
 
     def realized_gains(
@@ -329,8 +332,12 @@ class ReportBuilder:
                 self.realized_gains(method, start).totals for method in LotMethod
             ),
             equity_curve=Curve.from_index("equity", sampled.index, sampled.to_numpy()),
-            drawdown_curve=Curve.from_index("drawdown", times, metrics.drawdown_series(clean)),
-            growth_curve=Curve.from_index("growth", times, metrics.wealth_index(clean)),
+            drawdown_curve=Curve.from_index(
+                "drawdown", times, metrics.drawdown_series(clean)[: len(times)]
+            ),
+            growth_curve=Curve.from_index(
+                "growth", times, metrics.wealth_index(clean)[: len(times)]
+            ),
             benchmark_curve=benchmark_curve,
             notes=performance.notes,
         )

@@ -58,17 +58,18 @@ _VAR_CONFIDENCE = 0.95
 _ONE_NS = pd.Timedelta(1, unit="ns")
 
 
-def window_instants(window: ReportWindow) -> np.ndarray:
+def window_instants(window: ReportWindow, start_includes_events: bool = True) -> np.ndarray:
     """The baseline instant, then the end of every bin of the window (int64 ns, UTC).
 
     At inception the baseline is just after the first snapshot, so the events at that very
-    moment (the first deposit) are in the baseline.
+    moment (the first deposit) are in the baseline — unless ``start_includes_events`` is
+    False (the start is the first ledger event itself, which belongs to the first bin).
     """
     if window.start is None or window.end is None:
         return np.empty(0, np.int64)
     step = pd.Timedelta(1, unit=window.sampling)
     start = pd.Timestamp(window.start)
-    base = start + _ONE_NS if window.inception else start
+    base = start + _ONE_NS if window.inception and start_includes_events else start
     edges = pd.date_range(start.floor(step) + step, pd.Timestamp(window.end), freq=step)
     return np.concatenate(([base.as_unit("ns").value], edges.as_unit("ns").asi8))
 
@@ -238,16 +239,18 @@ def attribution_report(
     targets: Mapping[str, float],
     portfolio_return: float | None = None,
     notes: Iterable[str] = (),
+    start_includes_events: bool = True,
 ) -> AttributionReport:
     """Attribution of ``window`` from the fills (:func:`.ledger_history.fills_frame`), the
     deposits and withdrawals (``flows``: amounts indexed by time) and the price observations
     (:func:`.ledger_history.price_observations`).
 
     ``portfolio_return`` is the time-weighted return of the equity snapshots over the same
-    window, shown beside the rebuilt one; ``targets`` maps symbols to target weights.
+    window, shown beside the rebuilt one; ``targets`` maps symbols to target weights;
+    ``start_includes_events`` see :func:`window_instants`.
     """
     report_notes = list(notes)
-    instants = window_instants(window)
+    instants = window_instants(window, start_includes_events)
     if instants.size < 2:
         report_notes.append("No history in this window to attribute.")
         return AttributionReport(
