@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
 from desktop_app import APP_NAME, __version__
-from desktop_app.portfolio import PortfolioManager
+from desktop_app.portfolio import PortfolioManager, StoreError
 
 log = logging.getLogger("desktop_app")
 
@@ -24,6 +24,12 @@ log = logging.getLogger("desktop_app")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portfolio-desk", description=APP_NAME)
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="FOLDER",
+        help="the data folder (portfolio.db, analytics exports); default: "
+        "PORTFOLIO_DESK_DATA_DIR, else D:\\trading_data on Windows, else your user data folder",
+    )
     parser.add_argument(
         "--quit-after",
         type=float,
@@ -53,9 +59,25 @@ class SummaryWindow(QMainWindow):
         )
 
 
+def refuse_to_start(args: argparse.Namespace, exc: StoreError) -> int:
+    """A second instance, or a database that cannot be used: say so; nothing was changed."""
+    log.error("%s", exc)
+    if args.quit_after is None:
+        QMessageBox.critical(None, APP_NAME, str(exc))
+    return 2
+
+
 async def run_app(args: argparse.Namespace) -> int:
-    manager = PortfolioManager()
-    await manager.initialize()
+    try:
+        manager = PortfolioManager(data_dir=args.data_dir)
+    except StoreError as exc:
+        return refuse_to_start(args, exc)
+    log.info("data folder: %s", manager.data_dir)
+    try:
+        await manager.initialize()
+    except StoreError as exc:
+        await manager.shutdown()
+        return refuse_to_start(args, exc)
     window = SummaryWindow(manager)
     await window.refresh()
     window.show()

@@ -123,6 +123,9 @@ class PortfolioConfig:
     performance_update_interval_s: float = 5.0
     #: Fills kept in memory; the full journal stays in the store.
     fill_history_limit: int = 10_000
+    #: Seconds between background equity snapshots (the equity curve; 0 turns them off).
+    #: A snapshot is also taken after every fill and cash movement.
+    snapshot_interval_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.strategy, PortfolioStrategy):
@@ -160,6 +163,12 @@ class PortfolioConfig:
             or self.performance_update_interval_s < 0
         ):
             raise ConfigError("performance_update_interval_s must be zero or more seconds")
+        if (
+            not isinstance(self.snapshot_interval_s, (int, float))
+            or not math.isfinite(self.snapshot_interval_s)
+            or self.snapshot_interval_s < 0
+        ):
+            raise ConfigError("snapshot_interval_s must be zero or more seconds")
         if not isinstance(self.fill_history_limit, int) or self.fill_history_limit < 1:
             raise ConfigError("fill_history_limit must be a positive whole number")
 

@@ -10,22 +10,32 @@ everything in memory for scripts and tests that need no persistence.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from .position_tracker import LedgerEffect
-from .records import JournalEntry
+from .records import JournalEntry, Position
 
 
 @dataclass(frozen=True)
 class RestoredLedger:
-    """What a journal hands back at start-up."""
+    """What a journal hands back at start-up.
+
+    ``entries`` are the source of truth. ``positions``, ``cash`` and ``last_sequence`` are
+    the derived state as the journal stored it (None when it stores none); the manager
+    replays ``entries`` and reports any difference from them (see ``restore_check``). A
+    journal that checks its stored positions itself leaves ``positions`` None and offers
+    ``async verify_positions(tracker) -> list[StateMismatch]`` instead.
+    """
 
     entries: Sequence[JournalEntry] = ()
     status: str | None = None
     status_reason: str = ""
     config: Mapping[str, Any] | None = None
-    positions: Mapping[str, Any] = field(default_factory=dict)  # derived state as stored
+    positions: Mapping[str, Position] | None = None
+    cash: Decimal | None = None
+    last_sequence: int | None = None
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ keeps FIFO lots per position; analytics can re-match the same fills with any met
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -81,6 +81,8 @@ def _split(total: Decimal, parts: list[Decimal], whole: Decimal) -> list[Decimal
     """Split ``total`` pro rata to ``parts`` (which sum to ``whole``); shares sum exactly."""
     if not parts:
         return []
+    if len(parts) == 1:
+        return [total]
     with ledger_math():
         shares = [pro_rata(total, part, whole) for part in parts[:-1]]
         shares.append(total - sum(shares, ZERO))
@@ -132,15 +134,28 @@ class LotBook:
         fee: Decimal,
         disposed_at: datetime,
         disposal_id: str,
+        *,
+        report: bool = True,
     ) -> list[LotDisposal]:
-        """Consume ``size`` units at ``exit_price``; returns one disposal per lot touched."""
-        available = self.size
-        if size <= 0 or size > available:
-            raise InvalidOrderError(
-                f"cannot dispose of {fmt(size)} units: {fmt(available)} are held in lots"
-            )
+        """Consume ``size`` units at ``exit_price``; returns one disposal per lot touched.
+
+        ``report=False`` consumes the same lots but builds no disposal records (a replay of
+        the journal needs only the lots that remain).
+        """
         with ledger_math():
-            average = sum((lot.cost for lot in self._lots), ZERO) / available
+            available = sum((lot.size for lot in self._lots), ZERO)
+            if size <= 0 or size > available:
+                raise InvalidOrderError(
+                    f"cannot dispose of {fmt(size)} units: {fmt(available)} are held in lots"
+                )
+            if not report and size == available:  # every lot is consumed whole
+                self._lots = []
+                return []
+            average = (
+                sum((lot.price * lot.size for lot in self._lots), ZERO) / available
+                if self.method is LotMethod.AVERAGE
+                else None
+            )
             remaining = size
             taken: list[tuple[int, Decimal]] = []
             for index in self._order():
@@ -149,12 +164,23 @@ class LotBook:
                 take = min(self._lots[index].size, remaining)
                 taken.append((index, take))
                 remaining -= take
-            close_fees = _split(fee, [take for _, take in taken], size)
+            close_fees = _split(fee, [take for _, take in taken], size) if report else ()
             disposals: list[LotDisposal] = []
-            for (index, take), close_fee in zip(taken, close_fees, strict=True):
+            for number, (index, take) in enumerate(taken):
                 lot = self._lots[index]
                 open_fee = lot.fee if take == lot.size else pro_rata(lot.fee, take, lot.size)
-                entry_price = average if self.method is LotMethod.AVERAGE else lot.price
+                self._lots[index] = Lot(
+                    lot_id=lot.lot_id,
+                    acquired_at=lot.acquired_at,
+                    size=lot.size - take,
+                    price=lot.price,
+                    fee=lot.fee - open_fee,
+                    is_short=lot.is_short,
+                )
+                if not report:
+                    continue
+                close_fee = close_fees[number]
+                entry_price = lot.price if average is None else average
                 entry_value = entry_price * take
                 exit_value = exit_price * take
                 cost, proceeds = (
@@ -177,10 +203,12 @@ class LotBook:
                         is_short=lot.is_short,
                     )
                 )
-                self._lots[index] = replace(lot, size=lot.size - take, fee=lot.fee - open_fee)
             self._lots = [lot for lot in self._lots if lot.size > 0]
-            if self.method is LotMethod.AVERAGE:
+            if average is not None:
                 # a disposal leaves the pool's average unchanged: the units left keep costing
                 # the average, not their own purchase prices
-                self._lots = [replace(lot, price=average) for lot in self._lots]
+                self._lots = [
+                    Lot(lot.lot_id, lot.acquired_at, lot.size, average, lot.fee, lot.is_short)
+                    for lot in self._lots
+                ]
         return disposals

@@ -6,6 +6,13 @@ manager registers one), persisted through the journal, and only then applied in 
 announced. Reads return immutable snapshots. Events fire after the lock is released, so a
 handler may call back into the manager.
 
+Persistence: without an explicit ``journal`` the manager opens a
+:class:`desktop_app.store.Store` on ``<data dir>/portfolio.db`` (``data_dir``, else the
+default data folder), so the spec's ``PortfolioManager(config=config)`` survives a restart.
+At start-up the journal is replayed and compared with the stored positions and cash; a
+difference is logged and reported through the ``error`` event with both values, never
+silently "fixed".
+
 The GUI and headless scripts use exactly this API; see ``spec/portfolio-system.md``.
 """
 
@@ -13,25 +20,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from .analytics import PortfolioAnalytics
+from .bulk import gc_paused
 from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocations
 from .errors import (
     ComponentUnavailableError,
+    ConfigError,
+    LedgerIntegrityError,
     PortfolioError,
     TradingHaltedError,
 )
 from .events import Callback, Event, EventBus
-from .journal import Journal, MemoryJournal
+from .journal import Journal, RestoredLedger
 from .position_tracker import LedgerEffect, PositionTracker
-from .records import CashMovement, Fill, Position, PositionType
+from .records import CashMovement, Fill, Position, PositionType, TagChange
+from .restore_check import StateMismatch, compare_with_replay
 from .values import ZERO, Number, fmt, ledger_math, positive, utc_now
 
 log = logging.getLogger(__name__)
@@ -48,6 +61,12 @@ __all__ = [
 
 #: A pre-trade check sees the prepared effect under the ledger lock and raises to refuse it.
 PreTradeCheck = Callable[[LedgerEffect], Awaitable[None]]
+
+T = TypeVar("T")
+
+#: From this many journal entries on, the restored ledger is moved out of the cyclic garbage
+#: collector's generations after start-up (see ``bulk.gc_paused``).
+FREEZE_RESTORED_ENTRIES = 10_000
 
 
 class PortfolioStatus(Enum):
@@ -121,6 +140,7 @@ class PortfolioManager:
         journal: Journal | None = None,
         balance_manager: Any = None,
         trade_executor: Any = None,
+        data_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.config = config or PortfolioConfig()
         self.position_tracker = PositionTracker(
@@ -133,7 +153,22 @@ class PortfolioManager:
         self.risk_manager: Any = None
         self.rebalancer: Any = None
         self.analytics = PortfolioAnalytics(self)
-        self._journal: Journal = journal or MemoryJournal()
+        from desktop_app.store import Store, resolve_data_dir  # the store imports the engine
+
+        if journal is None:
+            journal = Store(resolve_data_dir(data_dir))
+        #: The SQLite store (None when the manager runs on another journal, e.g. in memory).
+        self.store: Store | None = journal if isinstance(journal, Store) else None
+        #: The data folder (``portfolio.db``, ``analytics/``); None without one.
+        self.data_dir: Path | None = (
+            self.store.data_dir
+            if self.store is not None
+            else (Path(data_dir) if data_dir is not None else None)
+        )
+        self._journal: Journal = journal
+        #: Differences between the stored state and the replayed journal found at start-up.
+        self.restore_mismatches: tuple[StateMismatch, ...] = ()
+        self._flow_since_snapshot = ZERO
         self._pre_trade_checks: list[PreTradeCheck] = []
         self._lock = asyncio.Lock()
         self._init_lock = asyncio.Lock()
@@ -167,29 +202,26 @@ class PortfolioManager:
                 return
             if self._closed:
                 raise PortfolioError("This portfolio manager was shut down; create a new one")
-            restored = await self._journal.load()
-            if restored is not None and restored.entries:
-                if restored.config:
-                    self.config = PortfolioConfig.from_dict(
-                        {**self.config.to_dict(), **restored.config}
-                    ).with_changes(
-                        risk_limits=self.config.risk_limits,
-                        rebalance_config=self.config.rebalance_config,
-                    )
-                self.position_tracker.replay(restored.entries)
-                if restored.status:
-                    self._status = PortfolioStatus(restored.status)
-                    self._status_reason = restored.status_reason
-            else:
-                await self._journal.save_config(self.config.to_dict())
+            with gc_paused() as pause:
+                restored = await self._journal.load()
+                if restored is not None:
+                    # a long ledger lives as long as the process: keep the collector off it
+                    pause.freeze_after = len(restored.entries) >= FREEZE_RESTORED_ENTRIES
+                    await self._restore(restored)
+            if restored is None:
                 if self.config.initial_capital > 0:
                     effect = self.position_tracker.prepare_cash(
                         self.config.initial_capital, note="initial capital"
                     )
                     await self._commit(effect)
+                await self._journal.save_config(self.config.to_dict())
             self._initialized = True
             if self.config.performance_update_interval_s > 0:
                 self._spawn(self._performance_loop(), name="performance-updates")
+            if self.store is not None:
+                self._spawn(self._check_store_file(), name="store-integrity-check")
+                if self.config.snapshot_interval_s > 0:
+                    self._spawn(self._snapshot_loop(), name="equity-snapshots")
             log.info(
                 "portfolio ready: equity %s %s, %d open positions, status %s",
                 fmt(self.position_tracker.equity(), 2),
@@ -197,6 +229,80 @@ class PortfolioManager:
                 len(self.position_tracker.get_all_open_positions()),
                 self._status.value,
             )
+
+    async def _restore(self, restored: RestoredLedger) -> None:
+        """Config and status from the journal, positions and cash by replaying it, verified."""
+        if restored.config:
+            self.config = self._restored_config(restored.config)
+        try:
+            self.position_tracker.replay(restored.entries)
+        except PortfolioError as exc:
+            where = f" in {self.store.path}" if self.store is not None else ""
+            raise LedgerIntegrityError(
+                f"The fill journal{where} cannot be replayed: {exc}. Nothing was changed; "
+                f"keep the file for inspection and restore it from a backup."
+            ) from exc
+        if restored.status:
+            self._status = PortfolioStatus(restored.status)
+            self._status_reason = restored.status_reason
+        if self._status is PortfolioStatus.LIQUIDATING:
+            # the app stopped mid-liquidation: every close booked so far is in the journal
+            reason = "a liquidation was interrupted; check the remaining positions"
+            await self._journal.save_status(PortfolioStatus.PAUSED.value, reason)
+            self._status, self._status_reason = PortfolioStatus.PAUSED, reason
+            log.warning("portfolio status: paused (%s)", reason)
+        if not restored.config:
+            await self._journal.save_config(self.config.to_dict())
+        mismatches = compare_with_replay(restored, self.position_tracker)
+        verify_positions = getattr(self._journal, "verify_positions", None)
+        if verify_positions is not None:
+            mismatches += await verify_positions(self.position_tracker)
+        self.restore_mismatches = tuple(mismatches)
+        if self.restore_mismatches:
+            where = f" in {self.store.path}" if self.store is not None else ""
+            message = (
+                f"The stored positions{where} do not match a replay of the fill journal "
+                f"({len(self.restore_mismatches)} difference(s)). The engine runs on the "
+                f"replayed journal; the stored values were left as they are for inspection."
+            )
+            details = "\n".join(f"  {m}" for m in self.restore_mismatches[:50])
+            log.error("%s\n%s", message, details)
+            self.events.emit(
+                Event.ERROR,
+                {
+                    "source": "ledger-verification",
+                    "message": message,
+                    "mismatches": self.restore_mismatches,
+                },
+            )
+
+    def _restored_config(self, stored: Mapping[str, Any]) -> PortfolioConfig:
+        """The stored settings win; one that no longer validates is skipped (and logged).
+
+        ``risk_limits``/``rebalance_config`` are restored through their class's
+        ``from_dict`` when the constructor passed such an object, else kept as given.
+        """
+        merged = self.config.to_dict()
+        try:
+            config = PortfolioConfig.from_dict({**merged, **stored})
+        except ConfigError:
+            config = self.config
+            for key, value in stored.items():
+                try:
+                    config = PortfolioConfig.from_dict({**config.to_dict(), key: value})
+                except ConfigError as exc:
+                    log.warning("stored setting %s=%r ignored: %s", key, value, exc)
+        nested: dict[str, Any] = {}
+        for name in ("risk_limits", "rebalance_config"):
+            current = getattr(self.config, name)
+            nested[name] = current
+            from_dict = getattr(type(current), "from_dict", None)
+            if current is not None and callable(from_dict) and isinstance(stored.get(name), dict):
+                try:
+                    nested[name] = from_dict(stored[name])
+                except Exception as exc:
+                    log.warning("stored %s ignored: %s", name, exc)
+        return config.with_changes(**nested)
 
     async def shutdown(self) -> None:
         """Stop background work, let pending event handlers finish, close the journal."""
@@ -207,6 +313,8 @@ class PortfolioManager:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.events.drain()
+        if self._initialized:
+            self._record_equity()
         await self._journal.close()
         self._initialized = False
 
@@ -228,6 +336,56 @@ class PortfolioManager:
             if self.events.has_handlers(Event.PERFORMANCE_UPDATE):
                 self.events.emit(Event.PERFORMANCE_UPDATE, await self.get_portfolio_summary())
 
+    async def _check_store_file(self) -> None:
+        """SQLite's quick_check of the whole file, in the background after start-up.
+
+        The restore reads the ledger's tables only; this looks at every page (price history
+        too) and reports damage through the ``error`` event while there is still time to
+        restore from a backup.
+        """
+        assert self.store is not None
+        try:
+            problems = await self.store.check_integrity()
+        except PortfolioError as exc:
+            problems = [str(exc)]
+        if problems:
+            message = (
+                f"The database {self.store.path} is damaged ({' '.join(problems[0].split())}). "
+                f"Back up your data "
+                f"folder now and restore the file from a backup."
+            )
+            log.error("%s", message)
+            self.events.emit(
+                Event.ERROR, {"source": "store-integrity", "message": message, "problems": problems}
+            )
+
+    async def _snapshot_loop(self) -> None:
+        """A point of the equity curve every ``snapshot_interval_s``, written at once."""
+        assert self.store is not None
+        while True:
+            await asyncio.sleep(self.config.snapshot_interval_s)
+            self._record_equity()
+            try:
+                await self.store.flush()
+            except PortfolioError as exc:  # a full disk must not end the loop
+                log.error("could not save the equity curve: %s", exc)
+                self.events.emit(Event.ERROR, {"source": "store", "message": str(exc)})
+
+    def _record_equity(self) -> None:
+        """Queue an equity snapshot in the store (no I/O here; see ``Store.flush``)."""
+        if self.store is None:
+            return
+        summary = self.position_tracker.get_portfolio_summary()
+        flow, self._flow_since_snapshot = self._flow_since_snapshot, ZERO
+        self.store.record_equity_snapshot(
+            utc_now(),
+            equity=summary["equity"],
+            cash=summary["cash"],
+            market_value=summary["total_market_value"],
+            gross_exposure=summary["gross_exposure"],
+            net_flow=flow,
+        )
+
     # ------------------------------------------------------------ extension
     def register_callback(self, name: str | Event, callback: Callback) -> None:
         """Call ``callback(payload)`` on event ``name`` (sync or async; failures are logged)."""
@@ -243,8 +401,41 @@ class PortfolioManager:
     # ------------------------------------------------------------ internals
     async def _commit(self, effect: LedgerEffect) -> Position | None:
         """Persist, then apply. Must be called with the lock held (or during start-up)."""
-        await self._journal.append(effect)
-        return self.position_tracker.commit(effect)
+        position = await self._durably(
+            self._journal.append(effect), lambda: self.position_tracker.commit(effect)
+        )
+        if isinstance(effect.entry, CashMovement):
+            with ledger_math():
+                self._flow_since_snapshot += effect.entry.amount
+        if not isinstance(effect.entry, TagChange):
+            self._record_equity()
+        return position
+
+    @staticmethod
+    async def _durably(write: Awaitable[None], apply: Callable[[], T]) -> T:
+        """Await ``write``, then ``apply()`` the change in memory — as one step.
+
+        The write runs on the store's thread and cannot be called back once started, so a
+        caller cancelled while it runs still gets memory updated once the write is done
+        (then sees its CancelledError): the file and the engine never disagree.
+        """
+        task = asyncio.ensure_future(write)
+        cancelled = False
+        while True:
+            try:
+                await asyncio.shield(task)
+                break
+            except asyncio.CancelledError:
+                if task.cancelled():
+                    raise
+                cancelled = True
+                if task.done():
+                    task.result()
+                    break
+        result = apply()
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
 
     async def _check_and_commit(self, effect: LedgerEffect) -> Position:
         for check in self._pre_trade_checks:
@@ -453,9 +644,12 @@ class PortfolioManager:
         """Change and persist the status. Call with the lock held."""
         if status is self._status and reason == self._status_reason:
             return False
-        await self._journal.save_status(status.value, reason)
-        self._status = status
-        self._status_reason = reason
+
+        def apply() -> None:
+            self._status = status
+            self._status_reason = reason
+
+        await self._durably(self._journal.save_status(status.value, reason), apply)
         log.warning("portfolio status: %s%s", status.value, f" ({reason})" if reason else "")
         return True
 
@@ -534,8 +728,9 @@ class PortfolioManager:
         async with self._lock:
             clean = validate_target_allocations(targets, self.config.quote_currency)
             config = self.config.with_changes(target_allocations=clean)
-            await self._journal.save_config(config.to_dict())
-            self.config = config
+            await self._durably(
+                self._journal.save_config(config.to_dict()), lambda: setattr(self, "config", config)
+            )
         self.events.emit(Event.CONFIG_CHANGED, self.config)
         return True
 
@@ -544,8 +739,9 @@ class PortfolioManager:
         await self._ready()
         async with self._lock:
             config = self.config.with_changes(**changes)
-            await self._journal.save_config(config.to_dict())
-            self.config = config
+            await self._durably(
+                self._journal.save_config(config.to_dict()), lambda: setattr(self, "config", config)
+            )
         self.events.emit(Event.CONFIG_CHANGED, self.config)
         return config
 

@@ -25,10 +25,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
+from .booking import WorkingPosition, apply_fill, fill_cash_delta
+from .bulk import gc_paused
 from .errors import InvalidOrderError, LedgerIntegrityError, UnknownPositionError
-from .lots import Lot, LotBook, LotDisposal, LotMethod
+from .lots import LotDisposal, LotMethod
 from .records import (
     CashMovement,
     Fill,
@@ -49,7 +52,6 @@ from .values import (
     non_negative,
     parse_symbol,
     positive,
-    pro_rata,
     to_decimal,
     utc_now,
 )
@@ -82,6 +84,9 @@ class LedgerEffect:
     @property
     def fill(self) -> Fill | None:
         return self.entry if isinstance(self.entry, Fill) else None
+
+
+_sequence_of = attrgetter("sequence")
 
 
 def new_id() -> str:
@@ -486,119 +491,76 @@ class PositionTracker:
                 after = replace(previous, tags=entry.tags)
                 return LedgerEffect(entry, after, previous, self._cash, self._version)
             if isinstance(entry, CashMovement):
-                cash = self._cash + entry.amount
-                if entry.amount < 0 and cash < 0:
-                    raise InvalidOrderError(
-                        f"Cannot withdraw {fmt(-entry.amount)} {self.quote_currency}: "
-                        f"only {fmt(self._cash, 2)} is available as cash"
-                    )
-                return LedgerEffect(entry, None, None, cash, self._version)
+                return LedgerEffect(entry, None, None, self._cash_after(entry), self._version)
             return self._book_fill(entry)
 
-    def _book_fill(self, fill: Fill) -> LedgerEffect:
-        previous = self._positions.get(fill.position_id)
-        if fill.kind is FillKind.OPEN:
-            if previous is not None:
-                raise LedgerIntegrityError(f"position {fill.position_id} is opened twice")
-            position_type = PositionType.LONG if fill.side is OrderSide.BUY else PositionType.SHORT
-            state = Position(
-                position_id=fill.position_id,
-                symbol=fill.symbol,
-                position_type=position_type,
-                size=ZERO,
-                cost_basis=ZERO,
-                current_price=self._prices.get(fill.symbol, fill.price),
-                realized_pnl=ZERO,
-                fees_paid=ZERO,
-                opened_at=fill.timestamp,
-                strategy=fill.strategy,
-                tags=fill.tags,
-                price_updated_at=self._price_times.get(fill.symbol),
+    def _cash_after(self, movement: CashMovement) -> Decimal:
+        cash = self._cash + movement.amount
+        if movement.amount < 0 and cash < 0:
+            raise InvalidOrderError(
+                f"Cannot withdraw {fmt(-movement.amount)} {self.quote_currency}: "
+                f"only {fmt(self._cash, 2)} is available as cash"
             )
-        else:
-            if previous is None or not previous.is_open:
-                raise LedgerIntegrityError(
-                    f"fill {fill.fill_id} refers to position {fill.position_id}, which is not open"
-                )
-            state = previous
-        if fill.symbol != state.symbol:
-            raise LedgerIntegrityError(f"fill {fill.fill_id} symbol does not match its position")
-        expected_side = (
-            state.position_type.opening_side
-            if fill.kind.increases
-            else state.position_type.closing_side
-        )
-        if fill.side is not expected_side:
-            raise LedgerIntegrityError(f"fill {fill.fill_id} side contradicts its kind")
+        return cash
 
-        disposals: tuple[LotDisposal, ...] = ()
-        if fill.kind.increases:
-            realized = -fill.fee
-            lot = Lot(
-                lot_id=fill.fill_id,
-                acquired_at=fill.timestamp,
-                size=fill.size,
-                price=fill.price,
-                fee=fill.fee,
-                is_short=state.position_type is PositionType.SHORT,
+    def _working(self, fill: Fill, existing: Position | WorkingPosition | None) -> WorkingPosition:
+        """The working position ``fill`` applies to (a new one for an opening fill)."""
+        if fill.kind is FillKind.OPEN:
+            if existing is not None:
+                raise LedgerIntegrityError(f"position {fill.position_id} is opened twice")
+            return WorkingPosition.opened_by(
+                fill, self._prices.get(fill.symbol, fill.price), self._price_times.get(fill.symbol)
             )
-            after = replace(
-                state,
-                size=state.size + fill.size,
-                cost_basis=state.cost_basis + fill.notional,
-                opened_size=state.opened_size + fill.size,
-                entry_value=state.entry_value + fill.notional,
-                lots=(*state.lots, lot),
+        if existing is None or not existing.is_open:
+            raise LedgerIntegrityError(
+                f"fill {fill.fill_id} refers to position {fill.position_id}, which is not open"
             )
-        else:
-            if fill.size > state.size:
-                raise InvalidOrderError(
-                    f"Cannot close {fmt(fill.size)} {state.symbol}: only {fmt(state.size)} is open"
-                )
-            closing_all = fill.size == state.size
-            if closing_all != (fill.kind is FillKind.CLOSE):
-                raise LedgerIntegrityError(f"fill {fill.fill_id} kind does not match its size")
-            removed_cost = (
-                state.cost_basis
-                if closing_all
-                else pro_rata(state.cost_basis, fill.size, state.size)
-            )
-            realized = state.sign * (fill.notional - removed_cost) - fill.fee
-            book = LotBook(self.lot_method, state.lots)
-            disposals = tuple(
-                book.dispose(fill.size, fill.price, fill.fee, fill.timestamp, fill.fill_id)
-            )
-            after = replace(
-                state,
-                size=state.size - fill.size,
-                cost_basis=ZERO if closing_all else state.cost_basis - removed_cost,
-                closed_size=state.closed_size + fill.size,
-                exit_value=state.exit_value + fill.notional,
-                closed_at=fill.timestamp if closing_all else None,
-                current_price=fill.price if closing_all else state.current_price,
-                lots=book.lots,
-            )
-        if fill.realized_pnl is not None and fill.realized_pnl != realized:
+        return existing if isinstance(existing, WorkingPosition) else WorkingPosition(existing)
+
+    @staticmethod
+    def _priced(fill: Fill, realized: Decimal) -> Fill:
+        """The fill carrying its realized P&L; a stored one must match the recomputed value."""
+        if fill.realized_pnl is None:
+            return replace(fill, realized_pnl=realized)
+        if fill.realized_pnl != realized:
             raise LedgerIntegrityError(
                 f"fill {fill.fill_id} was booked with realized P&L {fill.realized_pnl}, "
                 f"but replaying it gives {realized}"
             )
-        fill = replace(fill, realized_pnl=realized)
-        after = replace(
-            after,
-            realized_pnl=state.realized_pnl + realized,
-            fees_paid=state.fees_paid + fill.fee,
-            fill_count=state.fill_count + 1,
-            last_fill_at=fill.timestamp,
-        )
+        return fill
+
+    def _book_fill(self, fill: Fill) -> LedgerEffect:
+        """The effect of one fill (call inside ``ledger_math``); see :mod:`.booking`."""
+        previous = self._positions.get(fill.position_id)
+        work = self._working(fill, previous)
+        realized, disposals = apply_fill(work, fill, self.lot_method)
+        fill = self._priced(fill, realized)
         return LedgerEffect(
             entry=fill,
-            position=after,
+            position=work.snapshot(),
             previous=previous,
-            cash=self._cash + fill.cash_delta,
+            cash=self._cash + fill_cash_delta(fill),
             version=self._version,
             disposals=disposals,
         )
+
+    def _record_fill(self, fill: Fill, symbol: str, position_id: str, is_open: bool) -> None:
+        """Bookkeeping of a booked fill (shared by commit and replay; in ``ledger_math``)."""
+        group = self._open_by_symbol.setdefault(symbol, {})
+        if is_open:
+            group[position_id] = None
+        elif position_id in group:
+            del group[position_id]
+            self._closed_order.append(position_id)
+        self._realized_total += fill.realized_pnl or ZERO
+        self._fees_total += fill.fee
+        self._recent_fills.append(fill)
+        if fill.client_id is not None:
+            self._client_fills[fill.client_id] = fill
+
+    def _record_cash(self, movement: CashMovement) -> None:
+        self._movements.append(movement)
+        self._net_deposits += movement.amount
 
     def commit(self, effect: LedgerEffect) -> Position | None:
         """Apply a prepared effect. Refuses an effect computed against an older state."""
@@ -607,39 +569,63 @@ class PositionTracker:
                 "the ledger changed after this entry was prepared; prepare it again"
             )
         entry = effect.entry
+        position = effect.position
         with ledger_math():
             if isinstance(entry, CashMovement):
-                self._movements.append(entry)
-                self._net_deposits += entry.amount
+                self._record_cash(entry)
             elif isinstance(entry, TagChange):
-                assert effect.position is not None
-                self._positions[entry.position_id] = effect.position
+                assert position is not None
+                self._positions[entry.position_id] = position
             else:
-                position = effect.position
                 assert position is not None  # a fill always yields a position
                 self._positions[position.position_id] = position
-                group = self._open_by_symbol.setdefault(position.symbol, {})
-                if position.is_open:
-                    group[position.position_id] = None
-                else:
-                    group.pop(position.position_id, None)
-                    self._closed_order.append(position.position_id)
-                self._realized_total += entry.realized_pnl or ZERO
-                self._fees_total += entry.fee
-                self._recent_fills.append(entry)
-                if entry.client_id is not None:
-                    self._client_fills[entry.client_id] = entry
+                self._record_fill(entry, position.symbol, position.position_id, position.is_open)
             self._cash = effect.cash
         self._sequence = entry.sequence
         self._version += 1
-        return None if effect.position is None else self._mark(effect.position)
+        return None if position is None else self._mark(position)
 
     def replay(self, entries: Iterable[JournalEntry]) -> None:
-        """Rebuild state by booking a stored journal in sequence order on an empty tracker."""
+        """Rebuild state from a stored journal, in sequence order, on an empty tracker.
+
+        Each entry is validated and applied by the same code as live booking
+        (:func:`.booking.apply_fill`, ``_record_fill``); positions are folded in place and
+        snapshotted once at the end. Raises on the first entry that does not book; the
+        tracker is then unusable (start again with a new one).
+        """
         if self._sequence or self._positions:
             raise LedgerIntegrityError("replay needs an empty ledger")
-        for entry in sorted(entries, key=lambda e: e.sequence):
-            self.commit(self.book(entry))
+        working: dict[str, WorkingPosition] = {}
+        try:
+            with ledger_math(), gc_paused():
+                for entry in sorted(entries, key=_sequence_of):
+                    if entry.sequence <= self._sequence:
+                        raise LedgerIntegrityError(
+                            f"journal entry {entry.sequence} is out of order (last booked: "
+                            f"{self._sequence})"
+                        )
+                    if isinstance(entry, Fill):
+                        work = self._working(entry, working.get(entry.position_id))
+                        realized, _ = apply_fill(work, entry, self.lot_method, report_lots=False)
+                        fill = self._priced(entry, realized)
+                        working[work.position_id] = work
+                        self._cash += fill_cash_delta(fill)
+                        self._record_fill(fill, work.symbol, work.position_id, work.is_open)
+                    elif isinstance(entry, CashMovement):
+                        self._cash = self._cash_after(entry)
+                        self._record_cash(entry)
+                    else:
+                        tagged = working.get(entry.position_id)
+                        if tagged is None:
+                            raise LedgerIntegrityError(
+                                f"tag change {entry.change_id} refers to unknown position "
+                                f"{entry.position_id}"
+                            )
+                        tagged.tags = entry.tags
+                    self._sequence = entry.sequence
+                    self._version += 1
+        finally:
+            self._positions = {pid: work.snapshot() for pid, work in working.items()}
 
     # ----------------------------------------------------------------- prices
     def update_prices(

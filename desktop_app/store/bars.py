@@ -1,0 +1,196 @@
+"""Price bars: validation, bulk upsert and range reads of the ``price_bar`` table.
+
+A bar is (symbol, open time, open, high, low, close, volume). Times are stored as integer
+epoch milliseconds (UTC) and prices as REAL: price history feeds float64 analytics, unlike
+the ledger's exact Decimals. The table is keyed by (symbol, ts_ms) WITHOUT ROWID, so one
+symbol's bars are stored together in time order and a range read is one index walk.
+
+Bulk writes go through the connection's ``executemany`` inside a peewee transaction (a
+peewee ``insert_many`` builds a query object per row, far too slow for the hundreds of
+thousands of rows an import brings). pandas is imported on first use only, so a headless
+engine that never touches price history starts without them (numpy too).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
+
+from peewee import SqliteDatabase
+
+from .codec import from_ms, to_ms
+from .errors import PriceDataError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+BAR_COLUMNS = ("open", "high", "low", "close", "volume")
+#: Rows per executemany call; progress is reported after each chunk.
+CHUNK_ROWS = 10_000
+
+_UPSERT = (
+    'INSERT INTO "price_bar" ("symbol", "ts_ms", "open", "high", "low", "close", "volume") '
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    'ON CONFLICT ("symbol", "ts_ms") DO UPDATE SET "open" = excluded."open", '
+    '"high" = excluded."high", "low" = excluded."low", "close" = excluded."close", '
+    '"volume" = excluded."volume"'
+)
+
+
+class ImportCancelled(Exception):
+    """Raised on the writer thread when the awaiting caller was cancelled."""
+
+
+def bar_problems(values: np.ndarray) -> dict[int, list[str]]:
+    """Row index → what is wrong with it, for an (n, 5) float array of OHLCV values.
+
+    Rules: open/high/low/close present, finite and above zero; volume present, finite and
+    not negative; ``high >= max(open, close, low)`` and ``low <= min(open, close)``.
+    """
+    import numpy as np
+
+    problems: dict[int, list[str]] = {}
+
+    def flag(mask: np.ndarray, message: Callable[[int], str]) -> None:
+        for row in np.flatnonzero(mask).tolist():
+            problems.setdefault(row, []).append(message(row))
+
+    present = ~np.isnan(values)
+    for col, name in enumerate(BAR_COLUMNS):
+        column = values[:, col]
+        flag(~present[:, col], lambda _row, name=name: f"{name} is missing")
+        flag(
+            present[:, col] & ~np.isfinite(column),
+            lambda _row, name=name: f"{name} is not a finite number",
+        )
+    finite = np.isfinite(values)
+    prices = values[:, :4]
+    with np.errstate(invalid="ignore"):
+        for col, name in enumerate(BAR_COLUMNS[:4]):
+            flag(
+                finite[:, col] & (prices[:, col] <= 0),
+                lambda row, col=col, name=name: f"{name} {values[row, col]:g} must be above zero",
+            )
+        flag(
+            finite[:, 4] & (values[:, 4] < 0),
+            lambda row: f"volume {values[row, 4]:g} is negative",
+        )
+        ok = finite[:, :4].all(axis=1)
+        o, h, low, c = (prices[:, i] for i in range(4))
+        flag(ok & (h < low), lambda row: f"high {h[row]:g} is below low {low[row]:g}")
+        flag(
+            ok & (h >= low) & (h < np.maximum(o, c)),
+            lambda row: f"high {h[row]:g} is below open/close {max(o[row], c[row]):g}",
+        )
+        flag(
+            ok & (h >= low) & (low > np.minimum(o, c)),
+            lambda row: f"low {low[row]:g} is above open/close {min(o[row], c[row]):g}",
+        )
+    return problems
+
+
+def arrays_from_frame(bars: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(ts_ms int64, values float64 (n, 5)) from the contract's bar DataFrame; validated."""
+    import numpy as np
+    import pandas as pd
+
+    if not isinstance(bars, pd.DataFrame):
+        raise PriceDataError(f"bars must be a pandas DataFrame, got {type(bars).__name__}")
+    missing = [name for name in BAR_COLUMNS if name not in bars.columns]
+    if missing:
+        raise PriceDataError(f"bars are missing the column(s) {', '.join(missing)}")
+    index = bars.index
+    if not isinstance(index, pd.DatetimeIndex) or index.tz is None:
+        raise PriceDataError("bars must be indexed by time-zone-aware (UTC) timestamps")
+    ts_ms = index.tz_convert("UTC").as_unit("ms").asi8.astype(np.int64)
+    try:
+        values = bars.loc[:, list(BAR_COLUMNS)].to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise PriceDataError(f"bar values must be numbers: {exc}") from None
+    problems = bar_problems(values)
+    if problems:
+        row = min(problems)
+        raise PriceDataError(
+            f"{len(problems)} bad bar(s); nothing was stored. First, at "
+            f"{index[row].isoformat()}: {'; '.join(problems[row])}"
+        )
+    return ts_ms, values
+
+
+def upsert_bars(
+    db: SqliteDatabase,
+    symbol: str,
+    ts_ms: np.ndarray,
+    values: np.ndarray,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: threading.Event | None = None,
+) -> int:
+    """Insert or replace bars by (symbol, ts_ms). Call inside a transaction."""
+    connection = db.connection()
+    total = len(ts_ms)
+    for start in range(0, total, CHUNK_ROWS):
+        if cancelled is not None and cancelled.is_set():
+            raise ImportCancelled
+        part = slice(start, start + CHUNK_ROWS)
+        columns = [values[part, i].tolist() for i in range(len(BAR_COLUMNS))]
+        connection.executemany(_UPSERT, zip(repeat(symbol), ts_ms[part].tolist(), *columns))
+        if progress is not None:
+            progress(min(total, start + CHUNK_ROWS), total)
+    return total
+
+
+def frame_from_rows(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows of (ts_ms, value, …) → a float DataFrame indexed by UTC time."""
+    import numpy as np
+    import pandas as pd
+
+    if not rows:
+        index = pd.DatetimeIndex([], tz="UTC", name="timestamp")
+        return pd.DataFrame({name: np.array([], dtype=np.float64) for name in columns}, index=index)
+    data = np.array(rows, dtype=np.float64)
+    ts = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    index = pd.DatetimeIndex(pd.to_datetime(ts, unit="ms", utc=True), name="timestamp")
+    return pd.DataFrame(data[:, 1:], index=index, columns=list(columns))
+
+
+def time_range(start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    """Inclusive epoch-ms bounds for a query (open ends become the extremes)."""
+    low = -(2**62) if start is None else to_ms(start)
+    high = 2**62 if end is None else to_ms(end)
+    return low, high
+
+
+def read_bars(
+    db: SqliteDatabase, symbol: str, start: datetime | None, end: datetime | None
+) -> pd.DataFrame:
+    low, high = time_range(start, end)
+    rows = db.execute_sql(
+        'SELECT "ts_ms", "open", "high", "low", "close", "volume" FROM "price_bar" '
+        'WHERE "symbol" = ? AND "ts_ms" BETWEEN ? AND ? ORDER BY "ts_ms"',
+        (symbol, low, high),
+    ).fetchall()
+    return frame_from_rows(rows, BAR_COLUMNS)
+
+
+def bar_symbols(db: SqliteDatabase) -> list[str]:
+    """Distinct symbols by skip-scan: one index seek per symbol, not a scan of every bar."""
+    rows = db.execute_sql(
+        "WITH RECURSIVE s(symbol) AS ("
+        ' SELECT MIN("symbol") FROM "price_bar"'
+        ' UNION ALL SELECT (SELECT MIN("symbol") FROM "price_bar" WHERE "symbol" > s.symbol)'
+        " FROM s WHERE s.symbol IS NOT NULL)"
+        " SELECT symbol FROM s WHERE symbol IS NOT NULL"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def last_bar_time(db: SqliteDatabase, symbol: str) -> datetime | None:
+    row = db.execute_sql(
+        'SELECT MAX("ts_ms") FROM "price_bar" WHERE "symbol" = ?', (symbol,)
+    ).fetchone()
+    return None if row is None or row[0] is None else from_ms(int(row[0]))
