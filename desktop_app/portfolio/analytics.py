@@ -38,7 +38,7 @@ import pandas as pd
 
 from .analytics_build import AnalyticsInputs, ReportBuilder, latest_moment, ledger_start
 from .analytics_dashboard import CurveView, DashboardData, curve_view, dashboard_data
-from .analytics_export import ExportFormat, write_report
+from .analytics_export import ExportFormat, atomic_write, write_report
 from .analytics_period import MetricPeriod, resolve_window
 from .analytics_report import (
     AttributionReport,
@@ -51,7 +51,7 @@ from .benchmark import DEFAULT_BENCHMARK, BenchmarkSpec
 from .errors import ConfigError, PortfolioError
 from .lots import LotMethod
 from .metrics_input import check_risk_free
-from .realized_gains import write_realized_gains_csv
+from .realized_gains import write_realized_gains
 from .values import as_utc, utc_now
 
 if TYPE_CHECKING:
@@ -355,7 +355,7 @@ class PortfolioAnalytics:
                 while path.exists():
                     path = target / f"realized_gains_{report.method.value}_{stamp}_{counter}.csv"
                     counter += 1
-                return write_realized_gains_csv(report, path)
+                return atomic_write(path, lambda handle: write_realized_gains(report, handle))
             except OSError as exc:
                 raise PortfolioError(
                     f"Could not write the realized gains to {target}: {exc}"

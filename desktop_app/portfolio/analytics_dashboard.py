@@ -111,6 +111,7 @@ class DashboardData(ReportNode):
     cash: float
     net_deposits: float
     total_pnl: float
+    return_since_inception: float | None
     return_24h: float | None
     headline: Headline
     equity_curve: Curve
@@ -203,11 +204,15 @@ def dashboard_data(
     equity = _float(summary["equity"])
     net_deposits = _float(summary["net_deposits"])
     by_symbol = summary["by_symbol"]
-    return_24h = None
-    if view.last_wealth is not None and view.last_equity and view.wealth_24h_ago:
+    return_24h = since_inception = None
+    if view.last_wealth is not None and view.last_equity:
+        # the live point extends the time-weighted wealth: flows since the last snapshot
+        # (the ledger's net deposits minus those the snapshots recorded) are not return
         since = net_deposits - view.deposits_to_date
         live_wealth = view.last_wealth * (equity - since) / view.last_equity
-        return_24h = metrics.finite_or_none(live_wealth / view.wealth_24h_ago - 1.0)
+        since_inception = metrics.finite_or_none(live_wealth - 1.0)
+        if view.wealth_24h_ago:
+            return_24h = metrics.finite_or_none(live_wealth / view.wealth_24h_ago - 1.0)
     allocation = []
     for symbol in sorted(set(by_symbol) | set(targets)):
         value = _float(by_symbol[symbol]["market_value"]) if symbol in by_symbol else 0.0
@@ -247,6 +252,7 @@ def dashboard_data(
         cash=cash,
         net_deposits=net_deposits,
         total_pnl=_float(summary["total_pnl"]),
+        return_since_inception=since_inception,
         return_24h=return_24h,
         headline=view.headline,
         equity_curve=equity_curve,

@@ -14,27 +14,28 @@ overwrite an export made in the same second).
 * ``html``: one file with inline CSS and SVG charts (see :mod:`.analytics_html`).
 
 Numbers in CSV are written in full precision (``repr`` of floats, plain decimals), empty
-when undefined.
+when undefined. Every file is written under a hidden partial name and renamed into place.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 from .analytics_html import render_html
 from .analytics_report import AttributionRow, Curve, PerformanceReport, plain
 from .errors import PortfolioError
-from .realized_gains import write_realized_gains_csv
+from .realized_gains import write_realized_gains
 
-__all__ = ["EXPORT_FORMATS", "ExportFormat", "export_path", "write_report"]
+__all__ = ["EXPORT_FORMATS", "ExportFormat", "atomic_write", "export_path", "write_report"]
 
 
 class ExportFormat(Enum):
@@ -138,12 +139,28 @@ def _metric_rows(report: PerformanceReport) -> list[tuple[str, str, str]]:
     return rows
 
 
+def atomic_write(path: Path, write: Callable[[TextIO], None]) -> Path:
+    """Write through ``write(handle)`` to a hidden partial file, fsync, then rename it into
+    place: a crash or a full disk never leaves half an export under the final name."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
 def _write_rows(path: Path, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    def write(handle: TextIO) -> None:
         writer = csv.writer(handle)
         writer.writerow(list(header))
         writer.writerows([_cell(value) for value in row] for row in rows)
-    return path
+
+    return atomic_write(path, write)
 
 
 def _attribution_rows(rows: Iterable[AttributionRow]) -> list[list[Any]]:
@@ -210,8 +227,9 @@ def _write_csv(report: PerformanceReport, main: Path) -> list[Path]:
         )
     )
     method = report.realized_gains.method.value
+    gains_path = beside(f"realized_gains_{method}")
     files.append(
-        write_realized_gains_csv(report.realized_gains, beside(f"realized_gains_{method}"))
+        atomic_write(gains_path, lambda handle: write_realized_gains(report.realized_gains, handle))
     )
     rows = _metric_rows(report)
     rows += [("files", str(i + 1), path.name) for i, path in enumerate(files)]
@@ -226,11 +244,10 @@ def write_report(report: PerformanceReport, fmt: ExportFormat, directory: Path) 
         path = export_path(directory, report.generated_at, fmt.value)
         if fmt is ExportFormat.JSON:
             text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
-            path.write_text(text + "\n", encoding="utf-8")
-            return [path]
+            return [atomic_write(path, lambda handle: handle.write(text + "\n"))]
         if fmt is ExportFormat.HTML:
-            path.write_text(render_html(report), encoding="utf-8")
-            return [path]
+            html = render_html(report)
+            return [atomic_write(path, lambda handle: handle.write(html))]
         return _write_csv(report, path)
     except OSError as exc:
         raise PortfolioError(f"Could not write the analytics export to {directory}: {exc}") from exc

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .values import LEDGER_CONTEXT
+
 __all__ = [
     "AllocationEffect",
     "AttributionReport",
@@ -90,8 +92,8 @@ def plain(value: Any) -> Any:
         return value + 0.0 if math.isfinite(value) else None  # + 0.0 turns -0.0 into 0.0
     if isinstance(value, ReportNode):
         return value.to_dict()
-    if isinstance(value, Decimal):
-        return format(value, "f") if value.is_finite() else None
+    if isinstance(value, Decimal):  # exact, without trailing zeros or an exponent
+        return format(value.normalize(LEDGER_CONTEXT), "f") if value.is_finite() else None
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (datetime, pd.Timestamp)):

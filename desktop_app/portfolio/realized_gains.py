@@ -26,14 +26,21 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 from .analytics_report import RealizedGain, RealizedGainsReport, RealizedGainsTotals
 from .errors import InvalidOrderError
 from .lots import Lot, LotBook, LotMethod
 from .records import Fill, OrderSide
-from .values import ZERO, ledger_math, parse_symbol
+from .values import LEDGER_CONTEXT, ZERO, ledger_math, parse_symbol
 
-__all__ = ["CSV_COLUMNS", "LONG_TERM", "realized_gains", "write_realized_gains_csv"]
+__all__ = [
+    "CSV_COLUMNS",
+    "LONG_TERM",
+    "realized_gains",
+    "write_realized_gains",
+    "write_realized_gains_csv",
+]
 
 #: Held longer than this is a long-term gain.
 LONG_TERM = timedelta(days=365)
@@ -158,36 +165,41 @@ def _utc(moment: datetime) -> str:
 
 
 def _amount(value: Decimal) -> str:
-    return format(value.normalize() if value else ZERO, "f")
+    return format(value.normalize(LEDGER_CONTEXT) if value else ZERO, "f")
 
 
-def write_realized_gains_csv(report: RealizedGainsReport, path: Path) -> Path:
-    """Write ``report`` as CSV with :data:`CSV_COLUMNS` (UTF-8, comma, one row per disposal).
+def write_realized_gains(report: RealizedGainsReport, handle: TextIO) -> None:
+    """Write ``report`` as CSV with :data:`CSV_COLUMNS` (one row per disposal) to ``handle``.
 
     Amounts are plain decimals in the quote currency (no exponent, no thousands separator),
     times ``YYYY-MM-DD HH:MM:SS`` in UTC: the layout tax tools import as "custom CSV".
     """
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
-        for row in report.rows:
-            writer.writerow(
-                (
-                    row.asset,
-                    _amount(row.quantity),
-                    _utc(row.date_acquired),
-                    _utc(row.date_sold),
-                    _amount(row.proceeds),
-                    _amount(row.cost_basis),
-                    _amount(row.fee),
-                    _amount(row.gain),
-                    report.quote_currency,
-                    row.method.value,
-                    row.term,
-                    "short" if row.is_short else "long",
-                    row.symbol,
-                    row.lot_id,
-                    row.disposal_id,
-                )
+    writer = csv.writer(handle)
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        writer.writerow(
+            (
+                row.asset,
+                _amount(row.quantity),
+                _utc(row.date_acquired),
+                _utc(row.date_sold),
+                _amount(row.proceeds),
+                _amount(row.cost_basis),
+                _amount(row.fee),
+                _amount(row.gain),
+                report.quote_currency,
+                row.method.value,
+                row.term,
+                "short" if row.is_short else "long",
+                row.symbol,
+                row.lot_id,
+                row.disposal_id,
             )
+        )
+
+
+def write_realized_gains_csv(report: RealizedGainsReport, path: Path) -> Path:
+    """:func:`write_realized_gains` into a new file at ``path`` (UTF-8)."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        write_realized_gains(report, handle)
     return path
