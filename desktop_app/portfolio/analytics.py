@@ -90,6 +90,8 @@ class PortfolioAnalytics:
         self._curve = EquityCurveCache()
         self._closes = ClosesCache()
         self._fills = FillsCache()
+        self._gains_cache: dict = {}
+        self._gains_fills: tuple | None = None
         self._view: CurveView | None = None
         self._view_lock = asyncio.Lock()
         self._references: dict[str, float] = {}
@@ -137,6 +139,7 @@ class PortfolioAnalytics:
         self._curve = EquityCurveCache()
         self._closes = ClosesCache()
         self._fills = FillsCache()
+        self._gains_cache, self._gains_fills = {}, None
         self._view = None
         self._references_read_at = -float("inf")
 
@@ -189,11 +192,17 @@ class PortfolioAnalytics:
         )
         return replace(inputs, as_of=moment, closes=closes)
 
+    def _builder(self, inputs: AnalyticsInputs) -> ReportBuilder:
+        """A builder sharing the realized-gains cache while the fill journal is unchanged."""
+        if inputs.fills is not self._gains_fills:
+            self._gains_cache, self._gains_fills = {}, inputs.fills
+        return ReportBuilder(inputs, self._gains_cache)
+
     async def _build(self, period: MetricPeriod | str, as_of: datetime | None, job: str):
         period = MetricPeriod.parse(period)
         inputs = await self._inputs(period, as_of)
         loop = asyncio.get_running_loop()
-        builder = ReportBuilder(inputs)
+        builder = self._builder(inputs)
         return await loop.run_in_executor(None, getattr(builder, job), period)
 
     # ------------------------------------------------------------ the spec's API
@@ -241,7 +250,7 @@ class PortfolioAnalytics:
             lot_method=chosen,
         )
         loop = asyncio.get_running_loop()
-        builder = ReportBuilder(inputs)
+        builder = self._builder(inputs)
         begin = None if start is None else as_utc(start, "start")
         return await loop.run_in_executor(None, builder.realized_gains, chosen, begin)
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from .analytics_report import (
     PerformanceReport,
     PeriodOverview,
     RealizedGainsReport,
+    RealizedGainsTotals,
     ReportWindow,
     ReturnStatistics,
     TradeStatistics,
@@ -51,7 +53,7 @@ from .benchmark import (
 )
 from .ledger_history import deposits_series, fills_frame, price_observations
 from .lots import LotMethod
-from .realized_gains import realized_gains
+from .realized_gains import realized_gains, realized_gains_totals
 from .records import CashMovement, Fill, Position
 from .values import utc_now
 
@@ -114,12 +116,17 @@ def ledger_start(inputs: AnalyticsInputs, curve: pd.DataFrame) -> datetime | Non
 class ReportBuilder:
     """Every report over one :class:`AnalyticsInputs`; intermediate results are shared."""
 
-    def __init__(self, inputs: AnalyticsInputs) -> None:
+    def __init__(self, inputs: AnalyticsInputs, gains_cache: dict | None = None) -> None:
+        """``gains_cache``: a dict kept by the caller for as long as ``inputs.fills`` is the
+        same journal, so re-matching ten thousand fills four ways happens once per change."""
         self.inputs = inputs
         self.curve = clean_curve(inputs.curve)
         self.as_of = inputs.as_of or latest_moment(inputs, self.curve)
         self._windows: dict[MetricPeriod, tuple[WindowEquity, pd.Series]] = {}
-        self._gains: dict[tuple[LotMethod, datetime | None], RealizedGainsReport] = {}
+        self._gains: dict[tuple, Any] = {} if gains_cache is None else gains_cache
+        last_fill = max((fill.timestamp for fill in inputs.fills), default=None)
+        #: The end of the realized-gains range: None when it is after every fill anyway.
+        self._gains_end = None if last_fill is None or self.as_of >= last_fill else self.as_of
 
     # ------------------------------------------------------------------ shared parts
     @cached_property
@@ -160,8 +167,9 @@ class ReportBuilder:
             self._windows[period] = (equity, equity.returns())
         return self._windows[period]
 
+    @cached_property
     def held_symbols(self) -> list[str]:
-        return sorted({p.symbol for p in self.inputs.positions if p.is_open})
+        return sorted({p.symbol for p in self.inputs.positions if p.size})
 
     # ----------------------------------------------------------------------- reports
     def trade_statistics(self, window: ReportWindow) -> TradeStatistics:
@@ -185,7 +193,7 @@ class ReportBuilder:
         spec = self.inputs.benchmark
         if spec is None or returns.dropna().size < 2:
             return None, None, []
-        members = spec.members(self.held_symbols())
+        members = spec.members(self.held_symbols)
         if not members and spec.held_basket:
             members = tuple(sorted(self.fills["symbol"].unique()))
         if not members:
@@ -283,7 +291,7 @@ class ReportBuilder:
         self, method: LotMethod | None = None, start: datetime | None = None
     ) -> RealizedGainsReport:
         method = method or self.inputs.lot_method
-        key = (method, start)
+        key = ("rows", method, start, self._gains_end)
         if key not in self._gains:
             notes = []
             if not self.inputs.fills_complete:
@@ -299,6 +307,18 @@ class ReportBuilder:
                 self.inputs.quote_currency,
                 notes,
             )
+        return self._gains[key]
+
+    def realized_gains_totals(
+        self, method: LotMethod, start: datetime | None = None
+    ) -> RealizedGainsTotals:
+        """The sums of :meth:`realized_gains` (its rows are only built when asked for)."""
+        rows = self._gains.get(("rows", method, start, self._gains_end))
+        if rows is not None:
+            return rows.totals
+        key = ("totals", method, start, self._gains_end)
+        if key not in self._gains:
+            self._gains[key] = realized_gains_totals(self.inputs.fills, method, start, self.as_of)
         return self._gains[key]
 
     def report(self, period: MetricPeriod = MetricPeriod.ALL_TIME) -> PerformanceReport:
@@ -329,7 +349,7 @@ class ReportBuilder:
             attribution=self.attribution(period),
             realized_gains=self.realized_gains(None, start),
             realized_gains_by_method=tuple(
-                self.realized_gains(method, start).totals for method in LotMethod
+                self.realized_gains_totals(method, start) for method in LotMethod
             ),
             equity_curve=Curve.from_index("equity", sampled.index, sampled.to_numpy()),
             drawdown_curve=Curve.from_index(

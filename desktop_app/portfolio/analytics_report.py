@@ -84,32 +84,40 @@ def _iso(moment: datetime | pd.Timestamp) -> str:
     return moment.isoformat()
 
 
+_SCALARS = (str, int, bool, type(None))
+
+
 def plain(value: Any) -> Any:
     """``value`` as JSON-ready data (see :class:`ReportNode`)."""
-    if value is None or isinstance(value, (bool, str, int)):
+    kind = type(value)
+    if kind in _SCALARS:  # exact type checks first: reports hold thousands of these
         return value
-    if isinstance(value, float):
+    if kind is float:
         return value + 0.0 if math.isfinite(value) else None  # + 0.0 turns -0.0 into 0.0
+    if kind is Decimal:  # exact, without trailing zeros or an exponent
+        return format(value.normalize(LEDGER_CONTEXT), "f") if value.is_finite() else None
+    if kind is datetime:
+        return value.isoformat()
     if isinstance(value, ReportNode):
         return value.to_dict()
-    if isinstance(value, Decimal):  # exact, without trailing zeros or an exponent
-        return format(value.normalize(LEDGER_CONTEXT), "f") if value.is_finite() else None
     if isinstance(value, Enum):
         return value.value
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "M":
+            return np.datetime_as_string(value.astype("datetime64[ns]"), timezone="UTC").tolist()
+        return [plain(item) for item in value.tolist()]
     if isinstance(value, (datetime, pd.Timestamp)):
         return _iso(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind == "M":
-            return [_iso(pd.Timestamp(item, tz="UTC")) for item in value.astype("datetime64[ns]")]
-        return [plain(item) for item in value.tolist()]
     if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, np.floating):
+    if isinstance(value, (float, np.floating)):
         return plain(float(value))
+    if isinstance(value, Decimal):
+        return plain(Decimal(value))
     if isinstance(value, Mapping):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

@@ -115,10 +115,12 @@ class WindowEquity:
         """XIRR of -baseline, -each net flow, +final equity (money in is negative)."""
         if self.empty or self.baseline_time is None:
             return None
+        flows = self.flows.iloc[1:]
+        flows = flows[flows.to_numpy() != 0.0]  # days without a flow add nothing to the NPV
         amounts = np.concatenate(
-            ([-self.equity.iloc[0]], -self.flows.to_numpy()[1:], [self.equity.iloc[-1]])
+            ([-self.equity.iloc[0]], -flows.to_numpy(), [self.equity.iloc[-1]])
         )
-        times = pd.DatetimeIndex([self.baseline_time, *self.flows.index[1:], self.equity.index[-1]])
+        times = pd.DatetimeIndex([self.baseline_time, *flows.index, self.equity.index[-1]])
         return metrics.xirr(amounts, times)
 
 

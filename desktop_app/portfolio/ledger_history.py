@@ -27,7 +27,7 @@ from itertools import accumulate
 import numpy as np
 import pandas as pd
 
-from .records import CashMovement, Fill
+from .records import CashMovement, Fill, OrderSide
 from .values import ZERO, ledger_math
 
 __all__ = [
@@ -65,6 +65,9 @@ def fills_frame(
     """
     rows = sorted(fills, key=lambda fill: (fill.timestamp, fill.sequence))
     current = tags or {}
+    with ledger_math():  # one context for all of them, not one per property call
+        quantities = [fill.size if fill.side is OrderSide.BUY else -fill.size for fill in rows]
+        cash = [-(q * fill.price) - fill.fee for q, fill in zip(quantities, rows, strict=True)]
     frame = pd.DataFrame(
         {
             "time": _ns([fill.timestamp for fill in rows]) if rows else np.empty(0, np.int64),
@@ -72,8 +75,8 @@ def fills_frame(
             "position_id": [fill.position_id for fill in rows],
             "strategy": [fill.strategy for fill in rows],
             "tags": [current.get(fill.position_id, fill.tags) for fill in rows],
-            "qty": [fill.side.sign * fill.size for fill in rows],
-            "cash": [fill.cash_delta for fill in rows],
+            "qty": quantities,
+            "cash": cash,
             "price": np.array([float(fill.price) for fill in rows], dtype="float64"),
             "realized_pnl": np.array(
                 [float(fill.realized_pnl or ZERO) for fill in rows], dtype="float64"

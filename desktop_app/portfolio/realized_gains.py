@@ -30,7 +30,7 @@ from typing import TextIO
 
 from .analytics_report import RealizedGain, RealizedGainsReport, RealizedGainsTotals
 from .errors import InvalidOrderError
-from .lots import Lot, LotBook, LotMethod
+from .lots import Lot, LotBook, LotDisposal, LotMethod
 from .records import Fill, OrderSide
 from .values import LEDGER_CONTEXT, ZERO, ledger_math, parse_symbol
 
@@ -38,6 +38,7 @@ __all__ = [
     "CSV_COLUMNS",
     "LONG_TERM",
     "realized_gains",
+    "realized_gains_totals",
     "write_realized_gains",
     "write_realized_gains_csv",
 ]
@@ -70,13 +71,18 @@ def _is_short(fill: Fill) -> bool:
     return (fill.side is OrderSide.SELL) == fill.kind.increases
 
 
-def _match(fills: Iterable[Fill], method: LotMethod) -> tuple[list[RealizedGain], list[str]]:
+def _match(
+    fills: Iterable[Fill], method: LotMethod
+) -> tuple[list[tuple[str, LotDisposal]], list[str]]:
+    """Every disposal with its symbol, in booking order; and notes on unmatched sales."""
     pools: dict[tuple[str, bool], LotBook] = {}
-    rows: list[RealizedGain] = []
+    matched: list[tuple[str, LotDisposal]] = []
     notes: list[str] = []
     for fill in sorted(fills, key=lambda f: f.sequence):
         short = _is_short(fill)
-        pool = pools.setdefault((fill.symbol, short), LotBook(method))
+        pool = pools.get((fill.symbol, short))
+        if pool is None:
+            pool = pools[(fill.symbol, short)] = LotBook(method)
         if fill.kind.increases:
             pool.add(Lot(fill.fill_id, fill.timestamp, fill.size, fill.price, fill.fee, short))
             continue
@@ -88,45 +94,45 @@ def _match(fills: Iterable[Fill], method: LotMethod) -> tuple[list[RealizedGain]
                 "purchase in the fills available; it is left out."
             )
             continue
-        asset = parse_symbol(fill.symbol).base
-        for disposal in disposals:
-            held = disposal.disposed_at - disposal.acquired_at
-            rows.append(
-                RealizedGain(
-                    asset=asset,
-                    symbol=fill.symbol,
-                    quantity=disposal.size,
-                    date_acquired=disposal.acquired_at,
-                    date_sold=disposal.disposed_at,
-                    proceeds=disposal.proceeds,
-                    cost_basis=disposal.cost,
-                    fee=disposal.fee,
-                    gain=disposal.gain,
-                    method=method,
-                    term="long" if held > LONG_TERM else "short",
-                    is_short=disposal.is_short,
-                    lot_id=disposal.lot_id,
-                    disposal_id=disposal.disposal_id,
-                )
-            )
-    return rows, notes
+        matched.extend((fill.symbol, disposal) for disposal in disposals)
+    return matched, notes
 
 
-def _totals(method: LotMethod, rows: Iterable[RealizedGain]) -> RealizedGainsTotals:
+def _inside(disposal: LotDisposal, start: datetime | None, end: datetime | None) -> bool:
+    sold = disposal.disposed_at
+    return (start is None or sold >= start) and (end is None or sold <= end)
+
+
+def _term(disposal: LotDisposal) -> str:
+    return "long" if disposal.disposed_at - disposal.acquired_at > LONG_TERM else "short"
+
+
+def _totals(method: LotMethod, disposals: Iterable[LotDisposal]) -> RealizedGainsTotals:
     count = 0
     proceeds = cost = fees = gain = short_term = long_term = ZERO
     with ledger_math():
-        for row in rows:
+        for disposal in disposals:
             count += 1
-            proceeds += row.proceeds
-            cost += row.cost_basis
-            fees += row.fee
-            gain += row.gain
-            if row.term == "long":
-                long_term += row.gain
+            proceeds += disposal.proceeds
+            cost += disposal.cost
+            fees += disposal.fee
+            gain += disposal.gain
+            if _term(disposal) == "long":
+                long_term += disposal.gain
             else:
-                short_term += row.gain
+                short_term += disposal.gain
     return RealizedGainsTotals(method, count, proceeds, cost, fees, gain, short_term, long_term)
+
+
+def realized_gains_totals(
+    fills: Iterable[Fill],
+    method: LotMethod,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> RealizedGainsTotals:
+    """Only the sums of :func:`realized_gains` (no rows are built)."""
+    matched, _ = _match(fills, method)
+    return _totals(method, (d for _, d in matched if _inside(d, start, end)))
 
 
 def realized_gains(
@@ -144,10 +150,26 @@ def realized_gains(
     """
     method = method if isinstance(method, LotMethod) else LotMethod(str(method).lower())
     matched, match_notes = _match(fills, method)
+    inside = [(symbol, d) for symbol, d in matched if _inside(d, start, end)]
+    assets: dict[str, str] = {}
     rows = tuple(
-        row
-        for row in matched
-        if (start is None or row.date_sold >= start) and (end is None or row.date_sold <= end)
+        RealizedGain(
+            asset=assets.get(symbol) or assets.setdefault(symbol, parse_symbol(symbol).base),
+            symbol=symbol,
+            quantity=d.size,
+            date_acquired=d.acquired_at,
+            date_sold=d.disposed_at,
+            proceeds=d.proceeds,
+            cost_basis=d.cost,
+            fee=d.fee,
+            gain=d.gain,
+            method=method,
+            term=_term(d),
+            is_short=d.is_short,
+            lot_id=d.lot_id,
+            disposal_id=d.disposal_id,
+        )
+        for symbol, d in inside
     )
     return RealizedGainsReport(
         method=method,
@@ -155,7 +177,7 @@ def realized_gains(
         end=end,
         quote_currency=quote_currency,
         rows=rows,
-        totals=_totals(method, rows),
+        totals=_totals(method, (d for _, d in inside)),
         notes=(*notes, *match_notes),
     )
 

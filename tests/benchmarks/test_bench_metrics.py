@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Bench, measure
 
 from desktop_app.portfolio import metrics as m
+from tests.benchmarks.conftest import Bench, measure
 
 DAILY_POINTS = 3_650
 MINUTE_POINTS = 525_600

@@ -123,6 +123,15 @@ def test_undefined_figures_are_none_and_never_nan_or_inf(equity_curve):
     assert s.sharpe_ratio is None and s.sortino_ratio is None and s.calmar_ratio is None
 
 
+def test_a_curve_that_never_lost_has_no_downside_ratios_but_a_zero_drawdown():
+    times = [EVENING + i * DAY for i in range(6)]
+    _, m = metrics_for(curve(times, [100, 101, 103, 103.5, 106, 110]))
+    s = m.statistics
+    assert s.sortino_ratio is None and s.omega_ratio is None and s.calmar_ratio is None
+    assert s.max_drawdown == 0.0 and s.sharpe_ratio is not None
+    assert m.drawdown.peak_at is None and m.drawdown.current_drawdown == 0.0
+
+
 def test_without_any_snapshot_the_metrics_say_why():
     _, m = metrics_for(curve([], []), as_of=EVENING)
     assert m.statistics.total_return is None and m.statistics.periods == 0

@@ -207,6 +207,20 @@ async def test_gains_equal_realized_pnl_after_liquidation_and_survive_a_restart(
     assert after.trades == before.trades
 
 
+async def test_a_new_fill_shows_in_the_next_report_at_once(tmp_path, prices_dir):
+    async with PortfolioManager(config(), data_dir=tmp_path) as pm:
+        sim = await run_book(pm, prices_dir, days=120)
+        before = await pm.analytics.generate_performance_report(as_of=sim.as_of)
+        position = pm.get_open_positions()[0]
+        closed_at = sim.as_of + timedelta(minutes=1)
+        await pm.close_position(position.position_id, position.current_price, timestamp=closed_at)
+        after = await pm.analytics.generate_performance_report(as_of=closed_at)
+    counts = [r.realized_gains.totals.disposals for r in (before, after)]
+    assert counts[1] > counts[0]
+    assert after.metrics.trades.trades == before.metrics.trades.trades + 1
+    assert [t.disposals for t in after.realized_gains_by_method] == [counts[1]] * 4
+
+
 async def test_exports_land_in_the_data_folders_analytics_directory(tmp_path, prices_dir):
     async with PortfolioManager(config(), data_dir=tmp_path) as pm:
         await run_book(pm, prices_dir, days=120)
