@@ -113,6 +113,25 @@ def ledger_start(inputs: AnalyticsInputs, curve: pd.DataFrame) -> datetime | Non
     return min(moments) if moments else None
 
 
+_BIN_NAMES = {"min": "minute", "h": "hourly", "D": "daily"}
+
+
+def _sparse_note(equity: WindowEquity, returns: pd.Series) -> list[str]:
+    """A note when most bins hold no snapshot (their returns are 0 by carrying forward)."""
+    if returns.empty:
+        return []
+    step = pd.Timedelta(1, unit=equity.window.sampling)
+    bins = pd.DatetimeIndex(equity.equity.index[1:]).floor(step).unique()
+    covered = int(bins.isin(returns.index).sum())
+    if covered * 2 >= len(returns):
+        return []
+    name = _BIN_NAMES.get(equity.window.sampling, equity.window.sampling)
+    return [
+        f"Only {covered} of the {len(returns)} {name} bins hold an equity snapshot; the "
+        "others count as unchanged, which understates the volatility."
+    ]
+
+
 class ReportBuilder:
     """Every report over one :class:`AnalyticsInputs`; intermediate results are shared."""
 
@@ -227,6 +246,8 @@ class ReportBuilder:
             window = self.window(period)
         elif equity.empty:
             notes.append("No equity snapshot falls inside this window.")
+        else:
+            notes += _sparse_note(equity, r)
         summary = metrics.performance_summary(r, window.periods_per_year, self.inputs.risk_free)
         comparison, _, benchmark_notes = self.benchmark(period, r)
         notes += benchmark_notes

@@ -85,13 +85,19 @@ _STATISTICS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
 )
 
 
+_COLOURED = frozenset({"total_return", "cagr", "best_period", "worst_period", "max_drawdown"})
+_SAMPLING = {"min": "by minute", "h": "hourly", "D": "daily"}
+
+
 def _statistics_table(portfolio: ReturnStatistics, benchmark: ReturnStatistics | None, name: str):
     header = ["Metric", "Portfolio"] + ([name] if benchmark is not None else [])
     rows = []
     for label, key, fmt in _STATISTICS:
-        row = [escape(label), _signed(fmt(portfolio[key]), portfolio[key])]
+        # green/red only where the sign is good or bad news: returns, not risk figures
+        paint = _signed if key in _COLOURED else lambda text, _: escape(text)
+        row = [escape(label), paint(fmt(portfolio[key]), portfolio[key])]
         if benchmark is not None:
-            row.append(_signed(fmt(benchmark[key]), benchmark[key]))
+            row.append(paint(fmt(benchmark[key]), benchmark[key]))
         rows.append(row)
     return _table(header, rows)
 
@@ -340,8 +346,8 @@ def render_html(report: PerformanceReport) -> str:
         ["Period", "sampling", "periods", "return", "volatility", "Sharpe", "max drawdown"],
         [
             [
-                escape(o.period.value.replace("_", " ")),
-                escape(o.sampling),
+                escape(o.period.label),
+                escape(_SAMPLING.get(o.sampling, o.sampling)),
                 f"{o.periods:,}",
                 _signed(pct(o.total_return), o.total_return),
                 pct(o.volatility),
@@ -355,8 +361,9 @@ def render_html(report: PerformanceReport) -> str:
         f"<li>{escape(note)}</li>" for note in (*report.notes, *report.attribution.notes)
     )
     sections = [
-        f"<h1>Portfolio performance report</h1><div class='sub'>{escape(w.period.value)} "
-        f"window, sampled {escape(w.sampling)}: {start} → {w.as_of:%Y-%m-%d %H:%M} UTC · "
+        f"<h1>Portfolio performance report</h1><div class='sub'>{escape(w.period.label)}, "
+        f"{_SAMPLING.get(w.sampling, w.sampling)} returns: {start} → "
+        f"{w.as_of:%Y-%m-%d %H:%M} UTC · "
         f"generated {report.generated_at:%Y-%m-%d %H:%M:%S} UTC · "
         f"{escape(report.quote_currency)}</div>",
         _cards(report),

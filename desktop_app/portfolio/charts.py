@@ -136,10 +136,12 @@ def svg_line_chart(
             f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" class="tick">'
             f"{escape(y_format(tick))}</text>"
         )
-    for stamp, label in _time_ticks(t0, t1):
+    ticks = _time_ticks(t0, t1)
+    for number, (stamp, label) in enumerate(ticks):
         tx = float(x(stamp))
+        anchor = "start" if number == 0 else "end" if number == len(ticks) - 1 else "middle"
         parts.append(
-            f'<text x="{tx:.1f}" y="{height - 8}" text-anchor="middle" class="tick">'
+            f'<text x="{tx:.1f}" y="{height - 8}" text-anchor="{anchor}" class="tick">'
             f"{escape(label)}</text>"
         )
     for line, times, values in prepared:
@@ -153,11 +155,11 @@ def svg_line_chart(
             f'<polyline points="{points}" fill="none" stroke="{line.color}" '
             'stroke-width="1.5" stroke-linejoin="round"/>'
         )
-    legend_x = left + 8
+    legend_x = left + 24 + 7 * len(title)  # in the title row, clear of the plot
     for line, _, _ in prepared:
         parts.append(
-            f'<rect x="{legend_x}" y="{top + 6}" width="12" height="3" fill="{line.color}"/>'
-            f'<text x="{legend_x + 16}" y="{top + 11}" class="legend">{escape(line.label)}</text>'
+            f'<rect x="{legend_x}" y="13" width="12" height="3" fill="{line.color}"/>'
+            f'<text x="{legend_x + 16}" y="18" class="legend">{escape(line.label)}</text>'
         )
         legend_x += 24 + 7 * len(line.label)
     parts.append("</svg>")

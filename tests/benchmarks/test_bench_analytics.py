@@ -220,6 +220,29 @@ def test_bench_dashboard(bench: Bench, history) -> None:
     )
 
 
+def test_bench_dashboard_view_on_a_year_of_minute_snapshots(bench: Bench, prices_dir) -> None:
+    minutes = pd.read_csv(prices_dir / "BTC-USDT-PERP_1m.csv", usecols=["close"])["close"]
+    steps = np.resize(np.diff(np.log(minutes.to_numpy())), 525_599)
+    equity = 100_000 * np.exp(np.concatenate(([0.0], np.cumsum(steps - steps.mean()))))
+    index = pd.date_range("2025-01-01", periods=equity.size, freq="min", tz="UTC")
+    zeros = np.zeros(equity.size)
+    curve = pd.DataFrame(
+        {
+            "equity": equity,
+            "cash": zeros,
+            "market_value": zeros,
+            "gross_exposure": zeros,
+            "net_flow": zeros,
+        },
+        index=index,
+    )
+    bench.record_samples(
+        "analytics: dashboard snapshot view, 525,600 minute snapshots",
+        measure(lambda: curve_view(curve), repeat=10),
+        notes="a year of the manager's once-a-minute snapshots (Bybit BTC 1m moves)",
+    )
+
+
 def test_bench_rendering(bench: Bench, history) -> None:
     inputs, _ = history
     report = ReportBuilder(inputs).report(MetricPeriod.ALL_TIME)

@@ -132,6 +132,15 @@ def test_a_curve_that_never_lost_has_no_downside_ratios_but_a_zero_drawdown():
     assert m.drawdown.peak_at is None and m.drawdown.current_drawdown == 0.0
 
 
+def test_a_window_sampled_finer_than_its_snapshots_says_its_volatility_is_understated():
+    times = [EVENING + i * DAY for i in range(10)]
+    equity_curve = curve(times, 1000 * 1.01 ** np.arange(10))
+    _, daily = metrics_for(equity_curve, period=MetricPeriod.MONTHLY)
+    _, hourly = metrics_for(equity_curve, period=MetricPeriod.WEEKLY)
+    assert not any("understates" in note for note in daily.notes)
+    assert any("Only 7 of the 168 hourly bins" in note for note in hourly.notes)
+
+
 def test_without_any_snapshot_the_metrics_say_why():
     _, m = metrics_for(curve([], []), as_of=EVENING)
     assert m.statistics.total_return is None and m.statistics.periods == 0
