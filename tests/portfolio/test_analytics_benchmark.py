@@ -119,3 +119,17 @@ def test_the_report_carries_the_benchmark_growth_curve_beside_the_portfolio(pric
     price = closes["BTC/USDT"].to_numpy()
     assert report.benchmark_curve.values[-1] == pytest.approx(price[-1] / price[0], rel=1e-9)
     assert len(report.benchmark_curve.values) == len(report.growth_curve.values)
+
+
+def test_a_constant_benchmark_leaves_beta_and_correlation_undefined_not_nan():
+    times = [T0 + timedelta(hours=23) + i * DAY for i in range(6)]
+    flat = known_closes(pd.Series(100.0, index=pd.date_range(T0, periods=6, freq="D", tz="UTC")))
+    builder = ReportBuilder(
+        AnalyticsInputs(
+            curve=curve(times, [100, 102, 99, 104, 103, 107]), closes={"BTC/USDT": flat}
+        )
+    )
+    relative = builder.metrics(MetricPeriod.MONTHLY).benchmark.relative
+    assert relative.beta is None and relative.correlation is None and relative.alpha is None
+    assert relative.up_capture is None and relative.down_capture is None
+    assert relative.tracking_error is not None
