@@ -114,19 +114,7 @@ class PortfolioAnalytics:
             rate = self.risk_free if risk_free is None else check_risk_free(risk_free)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        method = self.lot_method
-        if lot_method is not None:
-            try:
-                method = (
-                    lot_method
-                    if isinstance(lot_method, LotMethod)
-                    else LotMethod(str(lot_method).lower())
-                )
-            except ValueError:
-                known = ", ".join(m.value for m in LotMethod)
-                raise ConfigError(
-                    f"unknown lot method {lot_method!r}; choose one of: {known}"
-                ) from None
+        method = self.lot_method if lot_method is None else _lot_method(lot_method)
         self.benchmark, self.risk_free, self.lot_method = spec, rate, method
         self._view = None
 
@@ -239,9 +227,7 @@ class PortfolioAnalytics:
         tracker = self._manager.position_tracker
         total = sum(p.fill_count for p in tracker.get_all_positions())
         fills, complete = await self._fills.get(self.store, tracker, total)
-        chosen = self.lot_method
-        if method is not None:
-            chosen = method if isinstance(method, LotMethod) else LotMethod(str(method).lower())
+        chosen = self.lot_method if method is None else _lot_method(method)
         inputs = AnalyticsInputs(
             as_of=None if end is None else as_utc(end, "end"),
             quote_currency=self._manager.config.quote_currency,
@@ -371,6 +357,16 @@ class PortfolioAnalytics:
                 ) from exc
 
         return await asyncio.get_running_loop().run_in_executor(None, write)
+
+
+def _lot_method(value: LotMethod | str) -> LotMethod:
+    if isinstance(value, LotMethod):
+        return value
+    try:
+        return LotMethod(str(value).strip().lower())
+    except ValueError:
+        known = ", ".join(m.value for m in LotMethod)
+        raise ConfigError(f"unknown lot method {value!r}; choose one of: {known}") from None
 
 
 def _no_history_note(store: Any) -> str:

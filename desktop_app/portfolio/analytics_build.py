@@ -265,16 +265,16 @@ class ReportBuilder:
 
     def overview(self, period: MetricPeriod) -> PeriodOverview:
         equity, r = self.window_returns(period)
-        summary = metrics.performance_summary(r, equity.window.periods_per_year)
+        summary = metrics.performance_summary(
+            r, equity.window.periods_per_year, self.inputs.risk_free
+        )
         return PeriodOverview(
             period=period,
             sampling=equity.window.sampling,
             periods=int(summary["periods"] or 0),
             total_return=summary["total_return"],
             volatility=summary["volatility"],
-            sharpe_ratio=metrics.sharpe_ratio(
-                r, self.inputs.risk_free, equity.window.periods_per_year
-            ),
+            sharpe_ratio=summary["sharpe_ratio"],
             max_drawdown=summary["max_drawdown"],
         )
 

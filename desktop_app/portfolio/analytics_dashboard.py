@@ -198,8 +198,9 @@ def dashboard_data(
 ) -> DashboardData:
     """Combine the cached :class:`CurveView` with the ledger's live state.
 
-    ``summary`` is ``PositionTracker.get_portfolio_summary()``; ``prices_24h_ago`` the last
-    close of each held symbol 24 hours before ``now`` (symbols without one are left out).
+    ``summary`` is ``PositionTracker.get_portfolio_summary()``; ``prices_24h_ago`` each held
+    symbol's last hourly close that ended at least 24 hours before ``now`` (symbols without
+    one have no 24-hour change).
     """
     equity = _float(summary["equity"])
     net_deposits = _float(summary["net_deposits"])

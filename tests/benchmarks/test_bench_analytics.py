@@ -60,6 +60,14 @@ def build_history(prices_dir: Path) -> AnalyticsInputs:
     paths = price_paths(prices_dir)
     symbols = list(paths)
     tracker = PositionTracker("USDT", fill_history_limit=FILLS + 1)
+    effects: list = []
+    commit = tracker.commit
+
+    def book(effect):
+        effects.append(effect)
+        return commit(effect)
+
+    tracker.commit = book  # type: ignore[method-assign]  # keep every effect for the store
     per_day = rng.multinomial(FILLS, np.full(DAYS, 1 / DAYS))
     snapshots = {"equity": [], "cash": [], "market_value": [], "gross_exposure": []}
     flows, times = [], []
@@ -134,15 +142,19 @@ def build_history(prices_dir: Path) -> AnalyticsInputs:
     closes = {s: closes_from_bars(pd.Series(paths[s], index=index)) for s in symbols}
     fills = tuple(reversed(tracker.recent_fills()))
     assert len(fills) == FILLS
-    return AnalyticsInputs(
-        as_of=times[-1],
-        curve=curve,
-        fills=fills,
-        movements=tuple(tracker.cash_movements()),
-        positions=tuple(tracker.get_all_positions()),
-        closes=closes,
-        targets={"BTC/USDT": 0.3, "ETH/USDT": 0.2, "BNB/USDT": 0.1, "XRP/USDT": 0.1},
-    ), tracker
+    return (
+        AnalyticsInputs(
+            as_of=times[-1],
+            curve=curve,
+            fills=fills,
+            movements=tuple(tracker.cash_movements()),
+            positions=tuple(tracker.get_all_positions()),
+            closes=closes,
+            targets={"BTC/USDT": 0.3, "ETH/USDT": 0.2, "BNB/USDT": 0.1, "XRP/USDT": 0.1},
+        ),
+        tracker,
+        effects,
+    )
 
 
 _HISTORY: list = []
@@ -160,7 +172,7 @@ NOTES = f"{DAYS:,} daily snapshots, {FILLS:,} fills in {len(COINS)} coins (real 
 
 
 def test_bench_full_performance_report(bench: Bench, history) -> None:
-    inputs, _ = history
+    inputs, *_ = history
     report = ReportBuilder(inputs).report(MetricPeriod.ALL_TIME)
     assert report.metrics.statistics.periods == DAYS - 1
     assert report.realized_gains.totals.disposals > 1_000
@@ -171,7 +183,7 @@ def test_bench_full_performance_report(bench: Bench, history) -> None:
 
 
 def test_bench_report_with_an_unchanged_journal(bench: Bench, history) -> None:
-    inputs, _ = history
+    inputs, *_ = history
     cache: dict = {}
     ReportBuilder(inputs, cache).report(MetricPeriod.ALL_TIME)  # the realized gains, once
     samples = measure(lambda: ReportBuilder(inputs, cache).report(MetricPeriod.ALL_TIME), repeat=10)
@@ -191,13 +203,13 @@ def test_bench_report_with_an_unchanged_journal(bench: Bench, history) -> None:
     ],
 )
 def test_bench_report_parts(bench: Bench, history, part, run) -> None:
-    inputs, _ = history
+    inputs, *_ = history
     samples = measure(lambda: run(ReportBuilder(inputs)), repeat=10)
     bench.record_samples(f"analytics: {part}", samples, notes=NOTES)
 
 
 def test_bench_dashboard(bench: Bench, history) -> None:
-    inputs, tracker = history
+    inputs, tracker, _ = history
     view = curve_view(inputs.curve)
     summary = tracker.get_portfolio_summary()
     positions = tracker.get_all_open_positions()
@@ -244,7 +256,7 @@ def test_bench_dashboard_view_on_a_year_of_minute_snapshots(bench: Bench, prices
 
 
 def test_bench_rendering(bench: Bench, history) -> None:
-    inputs, _ = history
+    inputs, *_ = history
     report = ReportBuilder(inputs).report(MetricPeriod.ALL_TIME)
     bench.record_samples(
         "analytics: render HTML report", measure(lambda: render_html(report), repeat=10)
@@ -252,4 +264,120 @@ def test_bench_rendering(bench: Bench, history) -> None:
     bench.record_samples(
         "analytics: JSON document",
         measure(lambda: json.dumps(report.to_dict()), repeat=10),
+    )
+
+
+async def write_store(folder: Path, inputs: AnalyticsInputs, effects: list) -> None:
+    """The same history in a real portfolio database: the schema from the Store, the rows
+    bulk-inserted the way the store's own benchmark builds its big portfolio."""
+    import sqlite3
+
+    from desktop_app.portfolio import PortfolioConfig
+    from desktop_app.portfolio.records import CashMovement, Fill
+    from desktop_app.store import Store, codec, rows
+    from tests.benchmarks.test_bench_store import RECORDED, insert_rows
+
+    store = Store(folder)
+    await store.open()
+    await store.close()
+    db = sqlite3.connect(folder / "portfolio.db", isolation_level=None)
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute("BEGIN")
+    fills, cash, positions = [], [], {}
+    for effect in effects:
+        entry = effect.entry
+        if isinstance(entry, Fill):
+            fills.append({**rows.fill_row(entry), "recorded_at": RECORDED})
+            positions[entry.position_id] = rows.position_row(effect.position, entry.sequence)
+        elif isinstance(entry, CashMovement):
+            cash.append({**rows.cash_row(entry), "recorded_at": RECORDED})
+    insert_rows(db, "fill", fills)
+    insert_rows(db, "cash_movement", cash)
+    insert_rows(db, "position", list(positions.values()))
+    last = effects[-1]
+    db.execute(
+        'INSERT INTO "ledger_state" VALUES (1, ?, ?, ?)',
+        (last.entry.sequence, codec.dec(last.cash), RECORDED),
+    )
+    config = PortfolioConfig(
+        performance_update_interval_s=0,
+        snapshot_interval_s=0,
+        target_allocations=dict(inputs.targets),
+    ).to_dict()
+    insert_rows(
+        db,
+        "portfolio_config",
+        [{"key": k, "value": codec.to_json(v), "updated_at": RECORDED} for k, v in config.items()],
+    )
+    curve = inputs.curve
+    db.executemany(
+        'INSERT INTO "equity_snapshot" ("ts_ms", "equity", "cash", "market_value", '
+        '"gross_exposure", "net_flow") VALUES (?, ?, ?, ?, ?, ?)',
+        [
+            (int(t.value // 1_000_000), *(repr(float(v)) for v in row))
+            for t, row in zip(
+                curve.index,
+                curve[["equity", "cash", "market_value", "gross_exposure", "net_flow"]]
+                .to_numpy()
+                .tolist(),
+                strict=True,
+            )
+        ],
+    )
+    for symbol, closes in inputs.closes.items():
+        opened = (closes.index - pd.Timedelta(days=1) + pd.Timedelta(1, "ns")).as_unit("ms")
+        values = closes.to_numpy().tolist()
+        db.executemany(
+            'INSERT INTO "price_bar" VALUES (?, ?, ?, ?, ?, ?, ?)',
+            [
+                (symbol, int(t), v, v, v, v, 1.0)
+                for t, v in zip(opened.asi8.tolist(), values, strict=True)
+            ],
+        )
+    db.execute("COMMIT")
+    db.close()
+
+
+async def test_bench_through_the_facade_on_a_real_store(bench: Bench, history, tmp_path) -> None:
+    import time
+
+    from desktop_app.portfolio import PortfolioConfig, PortfolioManager
+
+    inputs, _, effects = history
+    await write_store(tmp_path, inputs, effects)
+    config = PortfolioConfig(performance_update_interval_s=0, snapshot_interval_s=0)
+    async with PortfolioManager(config, data_dir=tmp_path) as pm:
+        analytics = pm.analytics
+        start = time.perf_counter()
+        first = await analytics.generate_performance_report(as_of=inputs.as_of)
+        cold = time.perf_counter() - start
+        assert first.metrics.statistics.periods == DAYS - 1
+        assert first.realized_gains.totals.disposals > 1_000
+        warm = []
+        for _ in range(10):
+            start = time.perf_counter()
+            await analytics.generate_performance_report(as_of=inputs.as_of)
+            warm.append(time.perf_counter() - start)
+        await analytics.get_dashboard_data()
+        dashboard = []
+        for _ in range(200):
+            start = time.perf_counter()
+            await analytics.get_dashboard_data()
+            dashboard.append(time.perf_counter() - start)
+    bench.record(
+        "analytics facade: first report after start-up (real store)",
+        "ms",
+        value=cold * 1e3,
+        notes=NOTES + "; reads the journal, the curve and the bars once",
+    )
+    bench.record_samples(
+        "analytics facade: generate_performance_report(), nothing new (real store)",
+        np.array(warm),
+        notes=NOTES,
+    )
+    bench.record_samples(
+        "analytics facade: get_dashboard_data() (real store)",
+        np.array(dashboard),
+        target="once a second",
+        notes="asks the store for new snapshots, then the live overlay",
     )

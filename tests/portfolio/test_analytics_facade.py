@@ -132,6 +132,8 @@ async def test_settings_are_validated_and_a_refusal_changes_nothing():
                 analytics.configure(**bad)
         assert analytics.benchmark.symbols == ("ETH/USDT",)
         assert analytics.risk_free == 0.04 and analytics.lot_method.value == "hifo"
+        with pytest.raises(ConfigError, match="fifo, lifo, hifo, average"):
+            await analytics.calculate_realized_gains("newest")
 
 
 async def test_the_dashboard_shows_allocation_against_targets_and_top_movers():

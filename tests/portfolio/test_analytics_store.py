@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -266,3 +266,24 @@ async def test_the_dashboard_reads_the_curve_once_and_rebuilds_only_on_new_snaps
     assert slices["BTC/USDT"].weight == pytest.approx(4_400 / 11_400)
     assert slices["cash"].weight == pytest.approx(7_000 / 11_400)
     assert not after.notes
+
+
+async def test_top_movers_rank_held_symbols_by_their_24_hour_change_from_stored_bars(tmp_path):
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    index = pd.date_range(now - timedelta(hours=30), now, freq="min", tz="UTC")
+    async with PortfolioManager(config(), data_dir=tmp_path) as pm:
+        for symbol, day_ago_price in (("BTC/USDT", 40_000.0), ("ETH/USDT", 2_000.0)):
+            close = np.where(index <= now - timedelta(days=1), day_ago_price, day_ago_price * 2)
+            bars = pd.DataFrame(
+                {"open": close, "high": close, "low": close, "close": close, "volume": 1.0},
+                index=index,
+            )
+            await pm.store.write_bars(symbol, bars)
+        await pm.create_position("BTC/USDT", "long", "0.01", 40_000)
+        await pm.create_position("ETH/USDT", "long", "0.1", 2_000)
+        await pm.update_prices({"BTC/USDT": 42_000, "ETH/USDT": 2_300})
+        dashboard = await pm.analytics.get_dashboard_data()
+    movers = {m.symbol: m for m in dashboard.top_movers}
+    assert movers["BTC/USDT"].change_24h == pytest.approx(0.05)
+    assert movers["ETH/USDT"].change_24h == pytest.approx(0.15)
+    assert [m.symbol for m in dashboard.top_movers] == ["ETH/USDT", "BTC/USDT"]
