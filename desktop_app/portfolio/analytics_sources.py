@@ -49,15 +49,28 @@ class EquityCurveCache:
             return False
         async with self._lock:
             last = None if self.frame.empty else self.frame.index[-1].to_pydatetime()
-            fresh = clean_curve(await store.read_equity_curve(start=last))
-            if fresh.empty:
+            raw = await store.read_equity_curve(start=last)
+            if raw.empty:
                 return False
-            kept = self.frame[self.frame.index < fresh.index[0]]
-            merged = pd.concat([kept, fresh]) if not kept.empty else fresh
-            if len(merged) == len(self.frame) and merged.equals(self.frame):
+            loop = asyncio.get_running_loop()
+            merged = await loop.run_in_executor(None, _append, self.frame, raw)
+            if merged is None:
                 return False
             self.frame = merged
             return True
+
+
+def _append(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame | None:
+    """``frame`` with the rows read from its last time on replaced by ``raw`` (None when that
+    changes nothing). Runs in an executor: the first read can be a year of snapshots."""
+    fresh = clean_curve(raw)
+    if fresh.empty:
+        return None
+    kept = frame[frame.index < fresh.index[0]]
+    merged = pd.concat([kept, fresh]) if not kept.empty else fresh
+    if len(merged) == len(frame) and merged.equals(frame):
+        return None
+    return merged
 
 
 def _bin_closes(
