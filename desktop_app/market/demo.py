@@ -100,7 +100,8 @@ async def seed_demo_portfolio(manager: Any, prices: Mapping[str, Number] | None 
     for item in DEMO_BOOK:
         price = marks[item.symbol]
         with ledger_math():
-            size = _demo_size(equity * item.weight, price)
+            # the weight includes the fee, so BTC's 25 % fits a 25 %-of-equity position limit
+            size = _demo_size(equity * item.weight / (1 + DEMO_FEE_RATE), price)
             fee = (size * price * DEMO_FEE_RATE).quantize(Decimal("0.0001"))
         await manager.create_position(
             item.symbol,

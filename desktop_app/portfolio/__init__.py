@@ -41,10 +41,16 @@ from .records import (
     PositionType,
     TagChange,
 )
+from .risk_checks import CheckResult
+from .risk_events import RiskViolation
+from .risk_limits import BreakerAction, RiskLimits
+from .risk_manager import RiskAction, RiskLevel, RiskManager, RiskMetrics
 
 __all__ = [
     "EVENT_NAMES",
+    "BreakerAction",
     "CashMovement",
+    "CheckResult",
     "ComponentUnavailableError",
     "ConfigError",
     "Event",
@@ -72,7 +78,13 @@ __all__ = [
     "PositionTracker",
     "PositionType",
     "PriceBatch",
+    "RiskAction",
+    "RiskLevel",
     "RiskLimitError",
+    "RiskLimits",
+    "RiskManager",
+    "RiskMetrics",
+    "RiskViolation",
     "StoreError",
     "TagChange",
     "TradeResult",

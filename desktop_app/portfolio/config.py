@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from .errors import ConfigError
+from .risk_limits import RiskLimits
 from .values import Number, parse_symbol, to_decimal
 
 #: Weights may exceed 1 by this much from float rounding (0.6 + 0.3 + 0.1).
@@ -113,7 +114,8 @@ class PortfolioConfig:
     max_drawdown_pct: float | None = None
     rebalance_threshold_pct: float | None = None
     rebalance_enabled: bool = False
-    #: ``desktop_app.portfolio.risk_manager.RiskLimits``; authoritative when given.
+    #: ``desktop_app.portfolio.risk_limits.RiskLimits`` (a stored dict is converted);
+    #: authoritative when given, else built from the fields above (``RiskLimits.from_config``).
     risk_limits: Any = None
     #: ``desktop_app.portfolio.rebalancer.RebalanceConfig``.
     rebalance_config: Any = None
@@ -171,6 +173,13 @@ class PortfolioConfig:
             raise ConfigError("snapshot_interval_s must be zero or more seconds")
         if not isinstance(self.fill_history_limit, int) or self.fill_history_limit < 1:
             raise ConfigError("fill_history_limit must be a positive whole number")
+        if isinstance(self.risk_limits, Mapping):
+            object.__setattr__(self, "risk_limits", RiskLimits.from_dict(self.risk_limits))
+        elif self.risk_limits is not None and not isinstance(self.risk_limits, RiskLimits):
+            raise ConfigError(
+                f"risk_limits must be a RiskLimits (or None for the strategy preset), got "
+                f"{type(self.risk_limits).__name__}"
+            )
 
     def with_changes(self, **changes: Any) -> PortfolioConfig:
         """A validated copy with ``changes`` applied."""
@@ -195,5 +204,5 @@ class PortfolioConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PortfolioConfig:
         """Rebuild a config stored with :meth:`to_dict`; unknown keys are ignored."""
-        known = {item.name for item in fields(cls)} - {"risk_limits", "rebalance_config"}
+        known = {item.name for item in fields(cls)} - {"rebalance_config"}
         return cls(**{key: value for key, value in data.items() if key in known})

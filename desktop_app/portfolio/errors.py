@@ -7,6 +7,8 @@ raises changes nothing.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 
 class PortfolioError(Exception):
     """Base class of every error the engine raises on purpose."""
@@ -28,11 +30,30 @@ class TradingHaltedError(PortfolioError):
 
 
 class RiskLimitError(PortfolioError):
-    """A risk limit refused the trade. ``action`` and ``reason`` come from the risk check."""
+    """A risk limit refused the trade; the message names the limit, the value and the limit.
 
-    def __init__(self, message: str, *, limit: str | None = None) -> None:
+    ``action`` is the check's ``RiskAction`` (REDUCE or REJECT); on REDUCE,
+    ``allowed_size`` is the largest size that passes (booking exactly that size succeeds).
+    ``limit`` is the ``RiskLimits`` field, ``current`` the post-trade value and
+    ``limit_value`` the limit, in that limit's unit.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str | None = None,
+        action: object = None,
+        allowed_size: Decimal | None = None,
+        current: float | None = None,
+        limit_value: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.limit = limit
+        self.action = action
+        self.allowed_size = allowed_size
+        self.current = current
+        self.limit_value = limit_value
 
 
 class ComponentUnavailableError(PortfolioError):

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +39,7 @@ from .errors import (
     ConfigError,
     LedgerIntegrityError,
     PortfolioError,
+    RiskLimitError,
     TradingHaltedError,
 )
 from .events import Callback, Event, EventBus
@@ -81,6 +83,20 @@ class PortfolioStatus(Enum):
     @property
     def allows_new_exposure(self) -> bool:
         return self is PortfolioStatus.ACTIVE
+
+    @property
+    def restriction(self) -> int:
+        """How much trading the status restricts (0 ACTIVE ... 3 liquidating/liquidated)."""
+        return _RESTRICTION[self]
+
+
+_RESTRICTION = {
+    PortfolioStatus.ACTIVE: 0,
+    PortfolioStatus.REDUCING: 1,
+    PortfolioStatus.PAUSED: 2,
+    PortfolioStatus.LIQUIDATING: 3,
+    PortfolioStatus.LIQUIDATED: 3,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +166,6 @@ class PortfolioManager:
         self.balance_manager = balance_manager
         self.trade_executor = trade_executor
         # Components attach themselves as their modules land.
-        self.risk_manager: Any = None
         self.rebalancer: Any = None
         self.analytics = PortfolioAnalytics(self)
         from desktop_app.store import Store, resolve_data_dir  # the store imports the engine
@@ -177,6 +192,9 @@ class PortfolioManager:
         self._initialized = False
         self._closed = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        from .risk_manager import RiskManager  # it imports this module's types
+
+        self.risk_manager = RiskManager(self)
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> PortfolioManager:
@@ -215,7 +233,9 @@ class PortfolioManager:
                     )
                     await self._commit(effect)
                 await self._journal.save_config(self.config.to_dict())
+            await self.risk_manager.start()
             self._initialized = True
+            self._spawn(self.risk_manager.run(), name="risk-monitor")
             if self.config.performance_update_interval_s > 0:
                 self._spawn(self._performance_loop(), name="performance-updates")
             if self.store is not None:
@@ -279,8 +299,10 @@ class PortfolioManager:
     def _restored_config(self, stored: Mapping[str, Any]) -> PortfolioConfig:
         """The stored settings win; one that no longer validates is skipped (and logged).
 
-        ``risk_limits``/``rebalance_config`` are restored through their class's
-        ``from_dict`` when the constructor passed such an object, else kept as given.
+        ``risk_limits``: limits the constructor passed explicitly win (code-level limits are
+        intentional); otherwise the stored ones (live edits) are restored. ``rebalance_config``
+        is restored through its class's ``from_dict`` when the constructor passed such an
+        object, else kept as given.
         """
         merged = self.config.to_dict()
         try:
@@ -292,8 +314,8 @@ class PortfolioManager:
                     config = PortfolioConfig.from_dict({**config.to_dict(), key: value})
                 except ConfigError as exc:
                     log.warning("stored setting %s=%r ignored: %s", key, value, exc)
-        nested: dict[str, Any] = {}
-        for name in ("risk_limits", "rebalance_config"):
+        nested: dict[str, Any] = {"risk_limits": self.config.risk_limits or config.risk_limits}
+        for name in ("rebalance_config",):
             current = getattr(self.config, name)
             nested[name] = current
             from_dict = getattr(type(current), "from_dict", None)
@@ -313,6 +335,7 @@ class PortfolioManager:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.events.drain()
+        await self.risk_manager.close()
         if self._initialized:
             self._record_equity()
         await self._journal.close()
@@ -462,6 +485,15 @@ class PortfolioManager:
         else:
             self.events.emit(Event.POSITION_UPDATED, position)
 
+    @asynccontextmanager
+    async def _refusals_published(self) -> AsyncIterator[None]:
+        """Store and announce risk refusals once the lock (entered after this) is released."""
+        try:
+            yield
+        except RiskLimitError:
+            await self.risk_manager.publish_refusals()
+            raise
+
     def _require_new_exposure_allowed(self, action: str) -> None:
         if not self._status.allows_new_exposure:
             reason = f" ({self._status_reason})" if self._status_reason else ""
@@ -489,9 +521,13 @@ class PortfolioManager:
         timestamp: datetime | None = None,
         client_id: str | None = None,
     ) -> Position:
-        """Book a new position filled at exactly ``entry_price``; returns it."""
+        """Book a new position filled at exactly ``entry_price``; returns it.
+
+        The risk check runs under the lock on the post-trade portfolio; a refusal raises
+        :class:`RiskLimitError` (with ``allowed_size`` when a smaller size would pass).
+        """
         await self._ready()
-        async with self._lock:
+        async with self._refusals_published(), self._lock:
             booked = self.position_tracker.booked(client_id)
             if booked is not None:
                 log.info("client id %s already booked as fill %s", client_id, booked.fill_id)
@@ -526,7 +562,7 @@ class PortfolioManager:
     ) -> Position:
         """Scale into an open position at ``price`` (its average cost moves)."""
         await self._ready()
-        async with self._lock:
+        async with self._refusals_published(), self._lock:
             booked = self.position_tracker.booked(client_id)
             if booked is not None:
                 return self.position_tracker.get_position(booked.position_id)
@@ -624,6 +660,7 @@ class PortfolioManager:
             total_unrealized_pnl=summary["total_unrealized_pnl"],
         )
         self.events.emit(Event.PRICE_UPDATE, batch)
+        await self.risk_manager.on_price_batch(batch)  # drawdown and daily-loss breakers
         return batch
 
     async def update_position_price(self, symbol: str, price: Number) -> list[Position]:
@@ -673,8 +710,25 @@ class PortfolioManager:
                 return False
             self._require_not_liquidating("resume")
             await self._set_status(PortfolioStatus.ACTIVE, "")
+            self.risk_manager.rearm()
         self.events.emit(Event.STATUS_CHANGED, self._status)
         self.events.emit(Event.PORTFOLIO_RESUMED, None)
+        return True
+
+    async def halt(self, status: PortfolioStatus, reason: str) -> bool:
+        """Restrict trading to ``status`` (a circuit breaker's action); persisted like a pause.
+
+        Never loosens: returns False when the current status already restricts as much.
+        ``resume_portfolio()`` lifts it.
+        """
+        await self._ready()
+        async with self._lock:
+            if status.restriction <= self._status.restriction:
+                return False
+            await self._set_status(status, reason)
+        self.events.emit(Event.STATUS_CHANGED, self._status)
+        if status is PortfolioStatus.PAUSED:
+            self.events.emit(Event.PORTFOLIO_PAUSED, reason)
         return True
 
     async def liquidate_portfolio(self) -> LiquidationResult:

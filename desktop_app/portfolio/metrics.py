@@ -57,6 +57,7 @@ from .metrics_input import (
 from .metrics_kernels import DrawdownDetails
 from .metrics_portfolio import (
     component_var,
+    correlation_from_covariance,
     correlation_matrix,
     hhi,
     marginal_var,
@@ -66,6 +67,7 @@ from .trade_stats import (
     average_loss,
     average_win,
     expectancy,
+    kelly_fraction,
     largest_loss,
     largest_win,
     profit_factor,
@@ -86,6 +88,7 @@ __all__ = [
     "component_var",
     "conditional_value_at_risk",
     "correlation",
+    "correlation_from_covariance",
     "correlation_matrix",
     "down_capture",
     "drawdown_details",
@@ -93,6 +96,7 @@ __all__ = [
     "expectancy",
     "hhi",
     "information_ratio",
+    "kelly_fraction",
     "largest_loss",
     "largest_win",
     "marginal_var",
@@ -230,11 +234,25 @@ def value_at_risk(
 
 
 @_quiet
-def conditional_value_at_risk(r: SeriesLike, confidence: float = 0.95) -> float | None:
-    """Expected shortfall as a positive loss fraction: ``-mean(r[r <= -VaR_hist(c)])``."""
+def conditional_value_at_risk(
+    r: SeriesLike, confidence: float = 0.95, method: str = "historical"
+) -> float | None:
+    """Expected shortfall (CVaR) as a positive loss fraction.
+
+    * ``"historical"``: ``-mean(r[r <= -VaR_hist(c)])``;
+    * ``"parametric"``: the normal distribution's shortfall,
+      ``-(mean(r) - std(r, ddof=1) * phi(z_{1-c}) / (1 - c))``, phi the standard normal
+      density (``phi(z_{0.05}) / 0.05 = 2.063``).
+    """
     confidence = check_confidence(confidence)
+    if method not in _VAR_METHODS:
+        raise ValueError(f"method must be one of {_VAR_METHODS}, got {method!r}")
     s = k.series(r)
-    return None if s is None else finite_or_none(k.cvar(s, confidence))
+    if s is None:
+        return None
+    if method == "historical":
+        return finite_or_none(k.cvar(s, confidence))
+    return finite_or_none(k.parametric_cvar(s, confidence))
 
 
 @_quiet

@@ -211,6 +211,12 @@ def cvar(s: ReturnSeries, confidence: float) -> float:
     return -float(s.x[s.x <= cutoff].mean())
 
 
+def parametric_cvar(s: ReturnSeries, confidence: float) -> float:
+    normal = NormalDist()
+    z = normal.inv_cdf(1.0 - confidence)
+    return -(s.mean - s.std * normal.pdf(z) / (1.0 - confidence))
+
+
 def beta(p: ReturnPair) -> float | None:
     return None if p.b.is_constant else _divide(p.covariance, p.b.variance)
 

@@ -113,9 +113,50 @@ def correlation_matrix(returns: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.
         if array.ndim != 2:
             raise ValueError(f"returns must be a 2-D table (periods x assets), got {array.shape}")
         frame = pd.DataFrame(array)
-    frame = frame.where(np.isfinite(frame.to_numpy()))
-    result = frame.corr(method="pearson", min_periods=2).clip(-1.0, 1.0)
+    values = frame.to_numpy()
+    if values.shape[0] >= 2 and np.isfinite(values).all():
+        # every period complete: one matrix product instead of pandas' pair-by-pair loop
+        result = pd.DataFrame(
+            _complete_correlation(values), index=frame.columns, columns=frame.columns
+        )
+    else:
+        frame = frame.where(np.isfinite(values))
+        result = frame.corr(method="pearson", min_periods=2).clip(-1.0, 1.0)
     return result if isinstance(returns, pd.DataFrame) else result.to_numpy()
+
+
+def _complete_correlation(values: np.ndarray) -> np.ndarray:
+    """Pearson correlations of complete columns (see :func:`correlation_from_covariance`);
+    a column constant up to rounding noise counts as constant (NaN, as pandas gives)."""
+    centred = values - values.mean(axis=0)
+    cov = centred.T @ centred
+    spread = np.sqrt(np.diag(cov) / values.shape[0])
+    constant = spread <= 1e-12 * np.abs(values).max(axis=0)
+    cov[constant, :] = 0.0
+    cov[:, constant] = 0.0
+    return correlation_from_covariance(cov)
+
+
+def correlation_from_covariance(cov: CovarianceLike) -> np.ndarray | pd.DataFrame:
+    """Correlations from a covariance matrix: ``S_ij / sqrt(S_ii * S_jj)``, clipped to [-1, 1].
+
+    A variable with zero variance has NaN correlations (its row and column). For the
+    covariance of complete return columns this equals :func:`correlation_matrix` of those
+    columns, at the cost of one division instead of a pass over the data.
+    """
+    matrix = np.asarray(cov, dtype="float64")
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"covariance must be a square matrix, got shape {matrix.shape}")
+    scale = np.sqrt(np.clip(np.diag(matrix), 0.0, None))
+    with np.errstate(all="ignore"):
+        result = matrix / np.outer(scale, scale)
+    constant = ~(scale > 0.0)
+    result[constant, :] = np.nan
+    result[:, constant] = np.nan
+    result = np.clip(result, -1.0, 1.0)
+    if isinstance(cov, pd.DataFrame):
+        return pd.DataFrame(result, index=cov.index, columns=cov.columns)
+    return result
 
 
 def hhi(weights: SeriesLike | Mapping[object, float]) -> float | None:

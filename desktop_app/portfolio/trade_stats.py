@@ -68,6 +68,22 @@ def largest_loss(pnls: SeriesLike) -> float | None:
     return float(p.min()) if p.size and p.min() < 0.0 else None
 
 
+def kelly_fraction(returns: SeriesLike) -> float | None:
+    """Kelly fraction of the trades' returns: ``f = W - (1 - W) / R``.
+
+    ``returns`` are per-trade returns on the amount at stake (realized P&L / entry notional);
+    ``W = win_rate``, ``R = average_win / abs(average_loss)``. ``f`` is the fraction of
+    equity to put at stake when the average loss is what is at stake; it is negative when
+    the trades have no edge. None without both a win and a loss.
+    """
+    p = _pnls(returns)
+    win, loss = average_win(p), average_loss(p)
+    if win is None or loss is None:
+        return None
+    rate = float(np.count_nonzero(p > 0.0)) / p.size
+    return finite_or_none(rate - (1.0 - rate) / (win / -loss))
+
+
 def _seconds(holding: SeriesLike) -> np.ndarray:
     """Holding times as float seconds; accepts numbers of seconds or timedeltas."""
     array = holding.to_numpy() if isinstance(holding, pd.Series) else np.asarray(holding)

@@ -285,9 +285,13 @@ class Store:
         self._snapshots.add(timestamp, equity, cash, market_value, gross_exposure, net_flow)
 
     async def flush(self) -> None:
-        """Write queued equity snapshots now."""
-        if self._snapshots:
-            await self._write("save the equity curve", lambda: None)
+        """Write queued equity snapshots now.
+
+        Always a (possibly empty) job on the writer thread: a write already running may have
+        taken the queued snapshots without having committed them yet, and a read right after
+        this must see them.
+        """
+        await self._write("save the equity curve", lambda: None)
 
     async def read_equity_curve(
         self, start: datetime | None = None, end: datetime | None = None

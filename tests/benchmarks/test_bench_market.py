@@ -19,7 +19,7 @@ from decimal import Context, Decimal, localcontext
 import numpy as np
 
 from desktop_app.market import PricePipeline, SimulatedFeed, seed_demo_portfolio
-from desktop_app.portfolio import PortfolioConfig, PortfolioManager, PositionType
+from desktop_app.portfolio import PortfolioConfig, PortfolioManager, PositionType, RiskLimits
 from tests.market.conftest import T0, MemoryBarStore
 
 N_SYMBOLS = 50
@@ -28,8 +28,13 @@ EXACT = Context(prec=80)
 
 
 def quiet(capital: int = 10_000_000) -> PortfolioManager:
+    # 200 open positions: above the default limit of 10 (the breakers stay armed and are
+    # evaluated on every batch, as in the app)
+    limits = RiskLimits(max_positions=None)
     return PortfolioManager(
-        PortfolioConfig(initial_capital=capital, performance_update_interval_s=0)
+        PortfolioConfig(
+            initial_capital=capital, performance_update_interval_s=0, risk_limits=limits
+        )
     )
 
 

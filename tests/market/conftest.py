@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from desktop_app.market import FeedBase, FeedStatus
-from desktop_app.portfolio import PortfolioConfig, PortfolioManager
+from desktop_app.portfolio import PortfolioConfig, PortfolioManager, RiskLimits
 
 #: A fixed start for simulated and replayed time (a Monday, 12:00 UTC).
 T0 = datetime(2025, 6, 2, 12, 0, tzinfo=UTC)
@@ -80,6 +80,10 @@ async def eventually(
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout_s} s {message}")
         await asyncio.sleep(0.005)
+
+
+#: Position limits wide enough for tests that hold one large position (not under test here).
+ROOMY = RiskLimits(max_single_position_pct=100.0, max_symbol_exposure_pct=100.0)
 
 
 def quiet_manager(**config) -> PortfolioManager:

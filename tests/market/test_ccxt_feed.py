@@ -20,7 +20,7 @@ from desktop_app.market import (
 from desktop_app.portfolio import PositionType
 
 from .binance_stub import BinanceStub, kline
-from .conftest import eventually, quiet_manager
+from .conftest import ROOMY, eventually, quiet_manager
 
 pytest.importorskip("ccxt", reason="ccxt is in the dev group; install with `uv sync`")
 
@@ -116,7 +116,8 @@ async def test_symbols_the_exchange_does_not_list_are_rejected_with_a_reason():
 
 async def test_the_pipeline_marks_positions_with_live_prices_and_watches_new_symbols():
     harness = Harness({"BTCUSDT": 65_000.0, "ETHUSDT": 3_000.0}, symbols=[])
-    async with harness as h, quiet_manager(initial_capital=100_000) as pm:
+    # a 60 % position: above the default 25 % limit, which is not under test here
+    async with harness as h, quiet_manager(initial_capital=100_000, risk_limits=ROOMY) as pm:
         position = await pm.create_position("BTC/USDT", PositionType.LONG, 1, 60_000)
         async with PricePipeline(pm, h.feed, batch_interval_s=0.01, store=None):
             await eventually(lambda: pm.get_position(position.position_id).current_price == 65_000)

@@ -18,7 +18,7 @@ from desktop_app.market import (
 )
 from desktop_app.portfolio import Event, PositionType
 
-from .conftest import T0, ScriptedFeed, eventually, quiet_manager
+from .conftest import ROOMY, T0, ScriptedFeed, eventually, quiet_manager
 
 SYMBOLS = ("BTC/USDT", "ETH/USDT")
 
@@ -110,7 +110,8 @@ async def test_bad_ticks_warn_at_most_once_per_interval_with_a_summary(clock, ca
 
 async def test_ticks_are_coalesced_last_price_wins_and_the_engine_recomputes_once_per_batch():
     feed = ScriptedFeed(SYMBOLS)
-    async with quiet_manager(initial_capital=100_000) as pm:
+    # a 30 % position: above the default 25 % limit, which is not under test here
+    async with quiet_manager(initial_capital=100_000, risk_limits=ROOMY) as pm:
         position = await pm.create_position("BTC/USDT", PositionType.LONG, "0.5", 60_000)
         events = PriceEvents(pm)
         pipeline = PricePipeline(pm, feed, store=None)
@@ -203,7 +204,7 @@ async def test_a_fixed_feed_refuses_to_watch_a_symbol_it_does_not_publish():
 
 async def test_opening_a_position_in_a_new_symbol_watches_it_on_a_live_style_feed():
     feed = ScriptedFeed(("BTC/USDT",), watchable=True)
-    async with quiet_manager() as pm:
+    async with quiet_manager(risk_limits=ROOMY) as pm:  # 30 % ETH: above the default limit
         await pm.create_position("ETH/USDT", PositionType.LONG, 1, 3000)
         async with PricePipeline(pm, feed, store=None):
             assert "ETH/USDT" in feed.symbols  # open positions are watched on start

@@ -17,6 +17,7 @@ from desktop_app.portfolio import (
     PortfolioConfig,
     PortfolioError,
     PortfolioManager,
+    RiskLimits,
 )
 from desktop_app.portfolio.analytics_report import PerformanceReport
 
@@ -24,7 +25,10 @@ from .analytics_helpers import DAY, T0
 
 
 def config(**changes):
-    return PortfolioConfig(performance_update_interval_s=0, **changes)
+    # the analytics are under test here, not the risk limits: any trade size goes
+    return PortfolioConfig(
+        performance_update_interval_s=0, risk_limits=RiskLimits.disabled(), **changes
+    )
 
 
 async def traded(pm: PortfolioManager) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desktop_app.portfolio import PortfolioConfig, PortfolioManager
+from desktop_app.portfolio import PortfolioConfig, PortfolioManager, RiskLimits
 from desktop_app.portfolio.analytics_sources import ClosesCache, EquityCurveCache
 from desktop_app.portfolio.ledger_history import closes_from_bars
 
@@ -19,7 +19,9 @@ T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 def config() -> PortfolioConfig:
-    return PortfolioConfig(performance_update_interval_s=0, snapshot_interval_s=0)
+    return PortfolioConfig(
+        performance_update_interval_s=0, snapshot_interval_s=0, risk_limits=RiskLimits.disabled()
+    )
 
 
 def minute_bars(start: datetime, count: int, seed: int) -> pd.DataFrame:

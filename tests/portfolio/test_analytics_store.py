@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desktop_app.portfolio import LotMethod, PortfolioConfig, PortfolioManager
+from desktop_app.portfolio import LotMethod, PortfolioConfig, PortfolioManager, RiskLimits
 
 from .analytics_helpers import daily_bars
 
@@ -27,7 +27,12 @@ CLOSE = timedelta(hours=23, minutes=59, seconds=59)
 
 
 def config(**changes) -> PortfolioConfig:
-    settings = {"performance_update_interval_s": 0, "snapshot_interval_s": 0, **changes}
+    settings = {
+        "performance_update_interval_s": 0,
+        "snapshot_interval_s": 0,
+        "risk_limits": RiskLimits.disabled(),  # the analytics are under test, not the limits
+        **changes,
+    }
     return PortfolioConfig(**settings)
 
 

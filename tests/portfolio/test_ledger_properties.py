@@ -26,6 +26,7 @@ from desktop_app.portfolio import (
     PortfolioError,
     PortfolioManager,
     PositionTracker,
+    RiskLimits,
 )
 from desktop_app.portfolio.values import LEDGER_CONTEXT
 
@@ -76,7 +77,10 @@ async def run_sequence(ops) -> None:
     decimal.setcontext(LEDGER_CONTEXT.copy())
     journal = MemoryJournal()
     model = Model()
-    pm = PortfolioManager(PortfolioConfig(performance_update_interval_s=0), journal=journal)
+    # The ledger's invariants are under test, not the risk limits: random trades of any size
+    # (up to 1e11 of notional on 1e4 of equity) must be booked, so no limit is enforced.
+    config = PortfolioConfig(performance_update_interval_s=0, risk_limits=RiskLimits.disabled())
+    pm = PortfolioManager(config, journal=journal)
     async with pm:
         for step in ops:
             kind = step[0]

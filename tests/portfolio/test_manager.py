@@ -21,6 +21,7 @@ from desktop_app.portfolio import (
     PortfolioStrategy,
     PositionStatus,
     PositionType,
+    RiskLimits,
     TradingHaltedError,
 )
 
@@ -77,7 +78,9 @@ async def test_pause_refuses_new_positions_with_a_message_and_resume_allows_them
 
 async def test_liquidation_closes_everything_at_last_price_and_blocks_trading():
     events: list = []
-    async with PortfolioManager(quiet_config()) as pm:
+    # a 50 % BTC position: above the default 25 % position limit, so this test permits it
+    limits = RiskLimits(max_single_position_pct=50, max_symbol_exposure_pct=50)
+    async with PortfolioManager(quiet_config(risk_limits=limits)) as pm:
         pm.register_callback("liquidation_completed", events.append)
         a = await pm.create_position("BTC/USDT", "long", "0.1", 50_000)
         await pm.create_position("ETH/USDT", "short", 1, 2_000)
@@ -161,7 +164,9 @@ async def test_events_fire_for_open_update_close_and_prices():
 
 
 async def test_concurrent_creates_and_closes_leave_a_consistent_ledger():
-    async with PortfolioManager(quiet_config(initial_capital=1_000_000)) as pm:
+    # 50 open positions: above the default limit of 10, so this test permits them
+    limits = RiskLimits(max_positions=50)
+    async with PortfolioManager(quiet_config(initial_capital=1_000_000, risk_limits=limits)) as pm:
         opened = await asyncio.gather(
             *(pm.create_position("BTC/USDT", "long", 1, 100 + i) for i in range(50))
         )
@@ -222,7 +227,7 @@ async def test_same_client_id_books_once():
 
 async def test_later_components_say_what_is_missing_instead_of_inventing_data():
     async with PortfolioManager(quiet_config()) as pm:
-        for call in (pm.get_risk_report(), pm.rebalance_portfolio()):
+        for call in (pm.rebalance_portfolio(),):
             with pytest.raises(ComponentUnavailableError, match="need"):
                 await call
 

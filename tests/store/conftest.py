@@ -9,14 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.portfolio import PortfolioConfig, PortfolioManager
+from desktop_app.portfolio import PortfolioConfig, PortfolioManager, RiskLimits
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def quiet_config(**changes) -> PortfolioConfig:
-    """No background timers unless a test asks for them."""
-    settings = {"performance_update_interval_s": 0, "snapshot_interval_s": 0, **changes}
+    """No background timers unless a test asks for them; no risk limits (not under test here:
+    these tests book positions of any size to exercise the storage)."""
+    settings = {
+        "performance_update_interval_s": 0,
+        "snapshot_interval_s": 0,
+        "risk_limits": RiskLimits.disabled(),
+        **changes,
+    }
     return PortfolioConfig(**settings)
 
 

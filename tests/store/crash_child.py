@@ -14,7 +14,7 @@ import random
 import sys
 from decimal import Decimal
 
-from desktop_app.portfolio import PortfolioConfig, PortfolioManager
+from desktop_app.portfolio import PortfolioConfig, PortfolioManager, RiskLimits
 
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "SHIB/USDT")
 
@@ -27,7 +27,10 @@ def ack(kind: str, ident: str) -> None:
 async def trade_forever(data_dir: str, seed: int) -> None:
     rnd = random.Random(seed)
     config = PortfolioConfig(
-        initial_capital=10_000_000, performance_update_interval_s=0, snapshot_interval_s=0.005
+        initial_capital=10_000_000,
+        performance_update_interval_s=0,
+        snapshot_interval_s=0.005,
+        risk_limits=RiskLimits.disabled(),  # random trades of any size: durability is tested
     )
     async with PortfolioManager(config, data_dir=data_dir) as pm:
         tracker = pm.position_tracker

@@ -1,0 +1,191 @@
+"""The return panel behind every history-based risk number.
+
+Horizon convention (stated once, used everywhere):
+
+* **Sampling**: closes on an hourly grid (UTC), or on the coarsest native resolution of the
+  symbols involved when that is coarser (4-hourly or daily bars are not invented into
+  hourly ones). ``P = 8,760 / step_hours`` periods per year annualises volatility.
+* **VaR horizon: one day.** VaR, CVaR, component VaR and their limits use overlapping
+  one-day returns ``C_t / C_{t-h} - 1`` at every grid step (``h = 24 / step_hours``
+  periods), i.e. historical simulation of a day's move from every hour of the window, with
+  no square-root-of-time scaling. With daily bars ``h = 1``.
+* **Current holdings.** A portfolio scenario is today's weights ``w_i = market value_i /
+  equity`` (shorts negative, cash earns nothing) applied to each historical move:
+  ``r_p = R @ w``. That is the risk *now*, not the risk the portfolio had then.
+* **Common window.** Symbols are aligned on the window where all of them have prices, at
+  most ``lookback_days`` long and ending at the latest bar; a gap inside it (an exchange
+  outage) carries the last close forward, i.e. a zero return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+import numpy as np
+
+from .price_history import SymbolHistory
+
+HOURS_PER_DAY = 24
+HOURS_PER_YEAR = 8_760
+#: Fewer days in the common window and no history-based metric is computed.
+MIN_HISTORY_DAYS = 30
+
+
+def hour_to_datetime(hour: int) -> datetime:
+    return datetime.fromtimestamp(hour * 3_600, UTC)
+
+
+@dataclass(frozen=True, eq=False)
+class ReturnPanel:
+    """Aligned closes and returns of several symbols on one grid (see the module docstring)."""
+
+    symbols: tuple[str, ...]
+    step_hours: int
+    start_hour: int  # epoch hour of the first grid point
+    closes: np.ndarray  # (T, N)
+    notes: tuple[str, ...] = ()
+    #: The symbol whose first price starts the common window (None: the lookback does).
+    limited_by: str | None = None
+    _column: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._column.update({symbol: i for i, symbol in enumerate(self.symbols)})
+
+    @property
+    def periods(self) -> int:
+        return int(self.closes.shape[0])
+
+    @property
+    def periods_per_year(self) -> float:
+        return HOURS_PER_YEAR / self.step_hours
+
+    @property
+    def horizon_periods(self) -> int:
+        """Grid steps in the one-day VaR horizon (at least one)."""
+        return max(1, HOURS_PER_DAY // self.step_hours)
+
+    @property
+    def days(self) -> float:
+        return (self.periods - 1) * self.step_hours / HOURS_PER_DAY
+
+    @property
+    def start(self) -> datetime:
+        return hour_to_datetime(self.start_hour)
+
+    @property
+    def end(self) -> datetime:
+        return hour_to_datetime(self.start_hour + (self.periods - 1) * self.step_hours)
+
+    @property
+    def sampling(self) -> str:
+        """The grid as a pandas offset alias (``"h"``, ``"4h"``, ``"D"``)."""
+        if self.step_hours == HOURS_PER_DAY:
+            return "D"
+        return "h" if self.step_hours == 1 else f"{self.step_hours}h"
+
+    @property
+    def sufficient(self) -> bool:
+        return self.days >= MIN_HISTORY_DAYS and self.periods > self.horizon_periods + 1
+
+    def column(self, symbol: str) -> int:
+        return self._column[symbol]
+
+    def has(self, symbol: str) -> bool:
+        return symbol in self._column
+
+    @cached_property
+    def returns(self) -> np.ndarray:
+        """Period returns, (T - 1, N)."""
+        return self.closes[1:] / self.closes[:-1] - 1.0
+
+    @cached_property
+    def horizon_returns(self) -> np.ndarray:
+        """Overlapping one-day returns, (T - h, N)."""
+        h = self.horizon_periods
+        return self.closes[h:] / self.closes[:-h] - 1.0
+
+    @cached_property
+    def horizon_covariance(self) -> np.ndarray:
+        """Sample covariance (ddof=1) of the one-day returns, (N, N)."""
+        return _covariance(self.horizon_returns)
+
+    @cached_property
+    def covariance(self) -> np.ndarray:
+        """Sample covariance (ddof=1) of the period returns, (N, N)."""
+        return _covariance(self.returns)
+
+    def history_note(self) -> str:
+        """Why the window is short, for "insufficient history" messages."""
+        text = f"{self.days:.1f} days of common price history; at least {MIN_HISTORY_DAYS} needed"
+        if self.limited_by is not None:
+            text += f" ({self.limited_by} has prices only from {self.start:%Y-%m-%d %H:%M} UTC)"
+        return text
+
+    def weights_vector(self, weights: Mapping[str, float]) -> np.ndarray:
+        """A weight per panel column (0 for symbols not held)."""
+        vector = np.zeros(len(self.symbols))
+        for symbol, weight in weights.items():
+            vector[self._column[symbol]] += weight
+        return vector
+
+    def sub(self, symbols: Sequence[str]) -> np.ndarray:
+        return np.array([self._column[s] for s in symbols], dtype=np.intp)
+
+
+def _covariance(x: np.ndarray) -> np.ndarray:
+    if x.shape[0] < 2:
+        return np.full((x.shape[1], x.shape[1]), np.nan)
+    centred = x - x.mean(axis=0)
+    return (centred.T @ centred) / (x.shape[0] - 1)
+
+
+def _rebin(history: SymbolHistory, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grid keys (hour // step) and the last close in each, for a coarser grid."""
+    if step == 1:
+        return history.hours, history.closes
+    keys = history.hours // step
+    last = np.flatnonzero(np.append(np.diff(keys) != 0, True))
+    return keys[last], history.closes[last]
+
+
+def build_panel(
+    histories: Mapping[str, SymbolHistory], symbols: Sequence[str], lookback_days: int
+) -> ReturnPanel | None:
+    """Align ``symbols`` (all must be in ``histories``) on their common window.
+
+    None when a symbol has no history. The grid step is the coarsest native step among the
+    symbols; the window starts where every symbol has a price and is at most
+    ``lookback_days`` long, ending at the latest grid point any symbol reached.
+    """
+    if not symbols or any(s not in histories or histories[s].empty for s in symbols):
+        return None
+    step = max(histories[s].step_hours for s in symbols)
+    binned = {s: _rebin(histories[s], step) for s in symbols}
+    first = max(int(keys[0]) for keys, _ in binned.values())
+    last = max(int(keys[-1]) for keys, _ in binned.values())
+    first = max(first, last - (lookback_days * HOURS_PER_DAY) // step)
+    length = last - first + 1
+    closes = np.full((length, len(symbols)), np.nan)
+    notes: list[str] = []
+    for column, symbol in enumerate(symbols):
+        keys, values = binned[symbol]
+        # seed the first row with the last close at or before the window's start
+        begin = int(np.searchsorted(keys, first, side="right")) - 1
+        inside = keys[begin:] - first
+        closes[inside, column] = values[begin:]
+        closes[0, column] = values[begin]
+        behind_days = (last - int(keys[-1])) * step / HOURS_PER_DAY
+        if behind_days > 1:
+            notes.append(
+                f"{symbol}: price history ends {behind_days:.1f} days before the others; "
+                f"its last close is carried forward"
+            )
+    filled = np.where(np.isnan(closes), 0, np.arange(length)[:, None])
+    np.maximum.accumulate(filled, axis=0, out=filled)
+    closes = closes[filled, np.arange(len(symbols))[None, :]]
+    limiting = max(symbols, key=lambda s: int(binned[s][0][0]))
+    limited_by = limiting if int(binned[limiting][0][0]) == first else None
+    return ReturnPanel(tuple(symbols), step, first * step, closes, tuple(notes), limited_by)
