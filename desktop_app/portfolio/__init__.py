@@ -6,6 +6,7 @@ The public API is the one of ``spec/portfolio-system.md`` with ``src.portfolio``
     from desktop_app.portfolio import PortfolioManager, PortfolioConfig, PositionType
 """
 
+from .analytics import MetricPeriod, PortfolioAnalytics
 from .config import PortfolioConfig, PortfolioStrategy
 from .errors import (
     ComponentUnavailableError,
@@ -68,8 +69,10 @@ __all__ = [
     "LotDisposal",
     "LotMethod",
     "MemoryJournal",
+    "MetricPeriod",
     "OrderResult",
     "OrderSide",
+    "PortfolioAnalytics",
     "PortfolioConfig",
     "PortfolioError",
     "PortfolioManager",

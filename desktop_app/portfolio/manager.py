@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from desktop_app.execution.paper import PaperBalanceManager, PaperExecutor
 
+from .analytics import PortfolioAnalytics
 from .bulk import gc_paused
 from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocations
 from .errors import (
@@ -180,7 +181,7 @@ class PortfolioManager:
         self.last_reconciliation: Any = None
         self._orders = OrderDesk(self)
         # Components attach themselves as their modules land.
-        self.analytics: Any = None
+        self.analytics = PortfolioAnalytics(self)
         from desktop_app.store import Store, resolve_data_dir  # the store imports the engine
 
         if journal is None:

@@ -10,7 +10,6 @@ import pytest
 
 from desktop_app.execution import PaperExecutor
 from desktop_app.portfolio import (
-    ComponentUnavailableError,
     ConfigError,
     Event,
     InvalidOrderError,
@@ -228,11 +227,13 @@ async def test_same_client_id_books_once():
         assert len(pm.get_open_positions()) == 1
 
 
-async def test_later_components_say_what_is_missing_instead_of_inventing_data():
+async def test_every_component_of_the_spec_is_attached():
+    from desktop_app.portfolio import PortfolioAnalytics, Rebalancer, RiskManager
+
     async with PortfolioManager(quiet_config()) as pm:
-        for call in (pm.get_performance_report(),):
-            with pytest.raises(ComponentUnavailableError, match="need"):
-                await call
+        assert isinstance(pm.risk_manager, RiskManager)
+        assert isinstance(pm.rebalancer, Rebalancer)
+        assert isinstance(pm.analytics, PortfolioAnalytics)
 
 
 def test_strategy_presets_fill_only_the_fields_not_given():
