@@ -6,6 +6,7 @@ The public API is the one of ``spec/portfolio-system.md`` with ``src.portfolio``
     from desktop_app.portfolio import PortfolioManager, PortfolioConfig, PositionType
 """
 
+from .analytics import MetricPeriod, PortfolioAnalytics
 from .config import PortfolioConfig, PortfolioStrategy
 from .errors import (
     ComponentUnavailableError,
@@ -14,9 +15,11 @@ from .errors import (
     InvalidOrderError,
     LedgerIntegrityError,
     PortfolioError,
+    RebalanceError,
     RiskLimitError,
     StoreError,
     TradingHaltedError,
+    UnbookedFillError,
     UnknownPositionError,
 )
 from .events import EVENT_NAMES, Event
@@ -24,12 +27,14 @@ from .journal import Journal, MemoryJournal
 from .lots import Lot, LotDisposal, LotMethod
 from .manager import (
     LiquidationResult,
+    OrderResult,
     PortfolioManager,
     PortfolioStatus,
     PriceBatch,
     TradeResult,
 )
 from .position_tracker import PositionTracker
+from .rebalancer import RebalanceConfig, Rebalancer, RebalanceResult, RebalanceStrategy
 from .records import (
     CashMovement,
     Fill,
@@ -64,7 +69,10 @@ __all__ = [
     "LotDisposal",
     "LotMethod",
     "MemoryJournal",
+    "MetricPeriod",
+    "OrderResult",
     "OrderSide",
+    "PortfolioAnalytics",
     "PortfolioConfig",
     "PortfolioError",
     "PortfolioManager",
@@ -75,6 +83,11 @@ __all__ = [
     "PositionTracker",
     "PositionType",
     "PriceBatch",
+    "RebalanceConfig",
+    "RebalanceError",
+    "RebalanceResult",
+    "RebalanceStrategy",
+    "Rebalancer",
     "RiskAction",
     "RiskLevel",
     "RiskLimitError",
@@ -86,5 +99,6 @@ __all__ = [
     "TagChange",
     "TradeResult",
     "TradingHaltedError",
+    "UnbookedFillError",
     "UnknownPositionError",
 ]

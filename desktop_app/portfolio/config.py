@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 
 from .errors import ConfigError
+from .rebalance_config import RebalanceConfig
 from .risk_limits import RiskLimits
 from .values import Number, parse_symbol, to_decimal
 
@@ -117,7 +118,9 @@ class PortfolioConfig:
     #: ``desktop_app.portfolio.risk_limits.RiskLimits`` (a stored dict is converted);
     #: authoritative when given, else built from the fields above (``RiskLimits.from_config``).
     risk_limits: Any = None
-    #: ``desktop_app.portfolio.rebalancer.RebalanceConfig``.
+    #: ``desktop_app.portfolio.rebalancer.RebalanceConfig``; None builds one from
+    #: ``rebalance_threshold_pct``. An explicit ``max_drift_pct`` there is authoritative and
+    #: ``rebalance_threshold_pct`` mirrors it.
     rebalance_config: Any = None
     #: A demo portfolio (sample positions on simulated prices); the app labels it DEMO.
     demo: bool = False
@@ -128,6 +131,8 @@ class PortfolioConfig:
     #: Seconds between background equity snapshots (the equity curve; 0 turns them off).
     #: A snapshot is also taken after every fill and cash movement.
     snapshot_interval_s: float = 60.0
+    #: Seconds between comparisons of the ledger with the balance manager (0 turns them off).
+    balance_sync_interval_s: float = 300.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.strategy, PortfolioStrategy):
@@ -160,6 +165,7 @@ class PortfolioConfig:
             "target_allocations",
             validate_target_allocations(self.target_allocations, quote),
         )
+        self._resolve_rebalance_config()
         if (
             not isinstance(self.performance_update_interval_s, (int, float))
             or self.performance_update_interval_s < 0
@@ -171,6 +177,12 @@ class PortfolioConfig:
             or self.snapshot_interval_s < 0
         ):
             raise ConfigError("snapshot_interval_s must be zero or more seconds")
+        if (
+            not isinstance(self.balance_sync_interval_s, (int, float))
+            or not math.isfinite(self.balance_sync_interval_s)
+            or self.balance_sync_interval_s < 0
+        ):
+            raise ConfigError("balance_sync_interval_s must be zero or more seconds")
         if not isinstance(self.fill_history_limit, int) or self.fill_history_limit < 1:
             raise ConfigError("fill_history_limit must be a positive whole number")
         if isinstance(self.risk_limits, Mapping):
@@ -181,8 +193,29 @@ class PortfolioConfig:
                 f"{type(self.risk_limits).__name__}"
             )
 
+    def _resolve_rebalance_config(self) -> None:
+        """Keep ``rebalance_threshold_pct`` and ``rebalance_config.max_drift_pct`` one value."""
+        rebalance = self.rebalance_config
+        if rebalance is None:
+            rebalance = RebalanceConfig()
+        elif isinstance(rebalance, Mapping):
+            rebalance = RebalanceConfig.from_dict(rebalance)
+        elif not isinstance(rebalance, RebalanceConfig):
+            raise ConfigError(f"rebalance_config must be a RebalanceConfig, got {rebalance!r}")
+        if rebalance.max_drift_pct is None:
+            rebalance = replace(rebalance, max_drift_pct=self.rebalance_threshold_pct)
+        else:
+            object.__setattr__(self, "rebalance_threshold_pct", rebalance.max_drift_pct)
+        object.__setattr__(self, "rebalance_config", rebalance)
+
     def with_changes(self, **changes: Any) -> PortfolioConfig:
-        """A validated copy with ``changes`` applied."""
+        """A validated copy with ``changes`` applied.
+
+        Changing ``rebalance_threshold_pct`` alone moves the rebalance config's drift limit
+        with it; a new ``rebalance_config`` with a drift limit moves the threshold.
+        """
+        if "rebalance_threshold_pct" in changes and "rebalance_config" not in changes:
+            changes["rebalance_config"] = replace(self.rebalance_config, max_drift_pct=None)
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -204,5 +237,5 @@ class PortfolioConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PortfolioConfig:
         """Rebuild a config stored with :meth:`to_dict`; unknown keys are ignored."""
-        known = {item.name for item in fields(cls)} - {"rebalance_config"}
+        known = {item.name for item in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})

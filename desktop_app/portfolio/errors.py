@@ -69,7 +69,25 @@ class StoreError(PortfolioError):
 
 
 class ExecutionError(PortfolioError):
-    """The trade executor could not fill an order."""
+    """The trade executor could not fill an order: nothing was traded, nothing was booked."""
+
+
+class UnbookedFillError(PortfolioError):
+    """The executor **filled** an order but the ledger could not book (all of) it.
+
+    The trade happened and cannot be undone, so this is never swallowed: the manager keeps
+    the fill in ``PortfolioManager.unbooked_fills``, pauses automated trading, emits the
+    ``error`` event and raises this. ``book_unbooked_fills()`` (or a reconciliation
+    adjustment) brings the ledger back in line with the exchange.
+    """
+
+    def __init__(self, message: str, *, unbooked: object = None) -> None:
+        super().__init__(message)
+        self.unbooked = unbooked
+
+
+class RebalanceError(PortfolioError):
+    """A rebalance cannot be planned: no targets, no prices, not enough price history."""
 
 
 class ConfigError(PortfolioError, ValueError):

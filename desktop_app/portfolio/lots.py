@@ -13,8 +13,9 @@ fee exactly.
 
 Lot selection methods: FIFO (oldest first), LIFO (newest first), HIFO (highest entry price
 first) and AVERAGE (every unit costs the pool's average price; lots are consumed oldest first
-only to report acquisition dates). The ledger keeps FIFO lots per position; analytics can
-re-match the same fills with any method.
+only to report acquisition dates; a disposal leaves the average unchanged, so the units left
+are re-priced at it and the costs of all disposals add up to what was paid). The ledger
+keeps FIFO lots per position; analytics can re-match the same fills with any method.
 """
 
 from __future__ import annotations
@@ -91,11 +92,13 @@ def _split(total: Decimal, parts: list[Decimal], whole: Decimal) -> list[Decimal
 class LotBook:
     """The open lots of one position (or one asset pool), consumed by a :class:`LotMethod`."""
 
-    __slots__ = ("_lots", "method")
+    __slots__ = ("_lots", "_pool_cost", "method")
 
     def __init__(self, method: LotMethod = LotMethod.FIFO, lots: tuple[Lot, ...] = ()) -> None:
         self.method = method
         self._lots: list[Lot] = list(lots)
+        #: AVERAGE only: the pool's exact cost, kept apart from the lots' rounded average.
+        self._pool_cost: Decimal | None = None
 
     @property
     def lots(self) -> tuple[Lot, ...]:
@@ -107,10 +110,21 @@ class LotBook:
             return sum((lot.size for lot in self._lots), ZERO)
 
     def copy(self) -> LotBook:
-        return LotBook(self.method, tuple(self._lots))
+        book = LotBook(self.method, tuple(self._lots))
+        book._pool_cost = self._pool_cost
+        return book
 
     def add(self, lot: Lot) -> None:
+        if self._pool_cost is not None:
+            with ledger_math():
+                self._pool_cost += lot.cost
         self._lots.append(lot)
+
+    def _average_pool_cost(self) -> Decimal:
+        if self._pool_cost is None:
+            with ledger_math():
+                self._pool_cost = sum((lot.cost for lot in self._lots), ZERO)
+        return self._pool_cost
 
     def _order(self) -> list[int]:
         indices = list(range(len(self._lots)))
@@ -148,13 +162,16 @@ class LotBook:
                     f"cannot dispose of {fmt(size)} units: {fmt(available)} are held in lots"
                 )
             if not report and size == available:  # every lot is consumed whole
-                self._lots = []
+                self._lots, self._pool_cost = [], None
                 return []
-            average = (
-                sum((lot.price * lot.size for lot in self._lots), ZERO) / available
-                if report and self.method is LotMethod.AVERAGE
-                else None
-            )
+            average = average_costs = None
+            if self.method is LotMethod.AVERAGE:
+                # the units sold cost their share of the pool's exact cost; selling the whole
+                # pool takes all of it, so the costs of every disposal add up to what was paid
+                pool_cost = self._average_pool_cost()
+                average = pool_cost / available
+                sold_cost = pool_cost if size == available else pro_rata(pool_cost, size, available)
+                self._pool_cost = pool_cost - sold_cost
             remaining = size
             taken: list[tuple[int, Decimal]] = []
             for index in self._order():
@@ -164,6 +181,8 @@ class LotBook:
                 taken.append((index, take))
                 remaining -= take
             close_fees = _split(fee, [take for _, take in taken], size) if report else ()
+            if average is not None and report:
+                average_costs = _split(sold_cost, [take for _, take in taken], size)
             disposals: list[LotDisposal] = []
             for number, (index, take) in enumerate(taken):
                 lot = self._lots[index]
@@ -180,7 +199,7 @@ class LotBook:
                     continue
                 close_fee = close_fees[number]
                 entry_price = lot.price if average is None else average
-                entry_value = entry_price * take
+                entry_value = entry_price * take if average_costs is None else average_costs[number]
                 exit_value = exit_price * take
                 cost, proceeds = (
                     (exit_value, entry_value) if lot.is_short else (entry_value, exit_value)
@@ -203,4 +222,11 @@ class LotBook:
                     )
                 )
             self._lots = [lot for lot in self._lots if lot.size > 0]
+            if average is not None:
+                # a disposal leaves the pool's average unchanged: the units left keep costing
+                # the average, not their own purchase prices
+                self._lots = [
+                    Lot(lot.lot_id, lot.acquired_at, lot.size, average, lot.fee, lot.is_short)
+                    for lot in self._lots
+                ]
         return disposals

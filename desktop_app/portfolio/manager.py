@@ -31,11 +31,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from desktop_app.execution.paper import PaperBalanceManager, PaperExecutor
+
+from .analytics import PortfolioAnalytics
 from .bulk import gc_paused
 from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocations
 from .errors import (
     ComponentUnavailableError,
     ConfigError,
+    ExecutionError,
     LedgerIntegrityError,
     PortfolioError,
     RiskLimitError,
@@ -43,8 +47,11 @@ from .errors import (
 )
 from .events import Callback, Event, EventBus
 from .journal import Journal, RestoredLedger
+from .order_desk import OrderDesk
+from .orders import OrderResult, UnbookedFill
 from .position_tracker import LedgerEffect, PositionTracker
-from .records import CashMovement, Fill, Position, PositionType, TagChange
+from .rebalancer import Rebalancer
+from .records import CashMovement, Fill, OrderSide, Position, PositionType, TagChange
 from .restore_check import StateMismatch, compare_with_replay
 from .values import ZERO, Number, fmt, ledger_math, positive, utc_now
 
@@ -52,6 +59,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "LiquidationResult",
+    "OrderResult",
     "PortfolioConfig",
     "PortfolioManager",
     "PortfolioStatus",
@@ -163,10 +171,17 @@ class PortfolioManager:
         )
         self.events = EventBus()
         self.balance_manager = balance_manager
-        self.trade_executor = trade_executor
+        #: Orders the app decides go through this executor; without one, paper trading with
+        #: the rebalance config's fee rate and slippage (rebuilt when those change).
+        self._owns_executor = trade_executor is None
+        self.trade_executor: Any = trade_executor or self._paper_executor()
+        #: Fills the executor made that the ledger could not book (see ``orders``).
+        self.unbooked_fills: list[UnbookedFill] = []
+        #: The last comparison of the ledger with the balance manager's holdings.
+        self.last_reconciliation: Any = None
+        self._orders = OrderDesk(self)
         # Components attach themselves as their modules land.
-        self.rebalancer: Any = None
-        self.analytics: Any = None
+        self.analytics = PortfolioAnalytics(self)
         from desktop_app.store import Store, resolve_data_dir  # the store imports the engine
 
         if journal is None:
@@ -194,6 +209,24 @@ class PortfolioManager:
         from .risk_manager import RiskManager  # it imports this module's types
 
         self.risk_manager = RiskManager(self)
+        self.rebalancer = Rebalancer(self)
+
+    def _paper_executor(self) -> PaperExecutor:
+        """The default executor: paper fills at the rebalance config's costs.
+
+        Linked to a :class:`PaperBalanceManager` when that is the balance manager, so the
+        simulated account moves with every fill.
+        """
+        rebalance = self.config.rebalance_config
+        account = (
+            self.balance_manager if isinstance(self.balance_manager, PaperBalanceManager) else None
+        )
+        return PaperExecutor(
+            fee_rate=rebalance.fee_rate,
+            slippage_bps=rebalance.slippage_bps,
+            account=account,
+            quote_currency=self.config.quote_currency,
+        )
 
     # ------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> PortfolioManager:
@@ -219,22 +252,39 @@ class PortfolioManager:
                 return
             if self._closed:
                 raise PortfolioError("This portfolio manager was shut down; create a new one")
+            account_error = await self._start_balance_manager()
             with gc_paused() as pause:
                 restored = await self._journal.load()
                 if restored is not None:
                     # a long ledger lives as long as the process: keep the collector off it
                     pause.freeze_after = len(restored.entries) >= FREEZE_RESTORED_ENTRIES
                     await self._restore(restored)
+                    if self._owns_executor:  # the stored costs may differ from the defaults
+                        self.trade_executor = self._paper_executor()
             if restored is None:
-                if self.config.initial_capital > 0:
-                    effect = self.position_tracker.prepare_cash(
-                        self.config.initial_capital, note="initial capital"
-                    )
+                capital, note = self.config.initial_capital, "initial capital"
+                if self.balance_manager is not None:
+                    from desktop_app.execution.reconcile import opening_cash
+
+                    if account_error is not None:
+                        raise ExecutionError(
+                            f"A new ledger starts from the account's cash, but the balance "
+                            f"manager could not start: {account_error}"
+                        ) from account_error
+                    capital = await opening_cash(self.balance_manager, self.config.quote_currency)
+                    note = "opening balance from the balance manager"
+                if capital > 0:
+                    effect = self.position_tracker.prepare_cash(capital, note=note)
                     await self._commit(effect)
                 await self._journal.save_config(self.config.to_dict())
             await self.risk_manager.start()
             self._initialized = True
             self._spawn(self.risk_manager.run(), name="risk-monitor")
+            if self.balance_manager is not None and account_error is None:
+                await self._sync_balances()
+                if self.config.balance_sync_interval_s > 0:
+                    self._spawn(self._balance_sync_loop(), name="balance-sync")
+            await self.rebalancer.start()
             if self.config.performance_update_interval_s > 0:
                 self._spawn(self._performance_loop(), name="performance-updates")
             if self.store is not None:
@@ -339,6 +389,37 @@ class PortfolioManager:
             self._record_equity()
         await self._journal.close()
         self._initialized = False
+
+    async def _start_balance_manager(self) -> Exception | None:
+        """Start the balance manager; an unreachable account is reported, not fatal."""
+        if self.balance_manager is None:
+            return None
+        try:
+            await self.balance_manager.initialize()
+        except Exception as exc:
+            log.exception("the balance manager could not start")
+            self.events.emit(
+                Event.ERROR, {"source": "balance_manager", "message": str(exc), "exception": exc}
+            )
+            return exc
+        return None
+
+    async def _sync_balances(self) -> None:
+        """Compare with the balance manager; report new differences, book nothing."""
+        from desktop_app.execution.reconcile import sync_and_report
+
+        try:
+            await sync_and_report(self)
+        except Exception as exc:  # an unreachable account must not stop the app
+            log.exception("could not compare the ledger with the balance manager")
+            self.events.emit(
+                Event.ERROR, {"source": "balance_manager", "message": str(exc), "exception": exc}
+            )
+
+    async def _balance_sync_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.balance_sync_interval_s)
+            await self._sync_balances()
 
     def _spawn(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]
@@ -731,10 +812,12 @@ class PortfolioManager:
         return True
 
     async def liquidate_portfolio(self) -> LiquidationResult:
-        """Close every open position at its last price; the portfolio ends LIQUIDATED.
+        """Close every open position through the trade executor; ends LIQUIDATED.
 
-        Each close is its own committed transaction: a failure on one position is reported
-        in the result and never stops the others.
+        Each close is its own order and its own committed booking, at the price the executor
+        fills (last price plus slippage for paper) with its fee. A failure on one position
+        (refused, partly filled, filled but not booked) is reported in the result and never
+        stops the others. The risk checks do not apply: liquidating only reduces exposure.
         """
         await self._ready()
         started = utc_now()
@@ -747,19 +830,7 @@ class PortfolioManager:
             await self._set_status(PortfolioStatus.LIQUIDATING, "liquidation requested")
             self.events.emit(Event.STATUS_CHANGED, self._status)
             try:
-                for position in self.position_tracker.get_all_open_positions():
-                    try:
-                        effect = self.position_tracker.prepare_reduce(
-                            position.position_id, position.current_price
-                        )
-                        after = await self._commit(effect)
-                    except Exception as exc:  # one failure must not stop the rest
-                        log.exception("could not liquidate %s", position.position_id)
-                        failed.append((position.position_id, position.symbol, str(exc)))
-                        continue
-                    assert after is not None and effect.fill is not None
-                    effects.append(effect)
-                    closed.append(TradeResult(after, effect.fill))
+                closed, failed = await self._orders.close_all_locked(effects)
             finally:
                 reason = (
                     "all positions closed"
@@ -773,6 +844,92 @@ class PortfolioManager:
         self.events.emit(Event.STATUS_CHANGED, self._status)
         self.events.emit(Event.LIQUIDATION_COMPLETED, result)
         return result
+
+    # ---------------------------------------------------------------- orders
+    async def place_order(
+        self,
+        symbol: str,
+        side: OrderSide | str,
+        size: Number,
+        *,
+        position_id: str | None = None,
+        strategy: str | None = None,
+        tags: Iterable[str] | str | None = None,
+        reduce_only: bool = False,
+        client_order_id: str | None = None,
+        reason: str = "",
+    ) -> OrderResult:
+        """A market order filled by ``trade_executor`` and booked at its fill (price, fee).
+
+        The order reduces the positions it closes (its own strategy's first, then the
+        oldest), then adds to its strategy's open position in its direction or opens one
+        (see ``orders.plan_legs``). Under the ledger lock: status check, pre-trade (risk)
+        checks at the last price, the executor's fill, the booking (see ``order_desk``).
+        Raises ``TradingHaltedError`` / ``RiskLimitError`` / ``InvalidOrderError`` (nothing
+        sent), ``ExecutionError`` (not filled: nothing traded) or ``UnbookedFillError``
+        (filled but not booked: kept in ``unbooked_fills``, automated trading paused). A
+        ``client_order_id`` already booked returns that result without sending again.
+        """
+        await self._ready()
+        return await self._orders.place(
+            symbol,
+            side,
+            size,
+            position_id=position_id,
+            strategy=strategy,
+            tags=tags,
+            reduce_only=reduce_only,
+            client_order_id=client_order_id,
+            reason=reason,
+        )
+
+    async def record_external_fill(
+        self,
+        symbol: str,
+        side: OrderSide | str,
+        size: Number,
+        price: Number,
+        fee: Number = 0,
+        *,
+        strategy: str = "external",
+        tags: Iterable[str] | str | None = None,
+        note: str = "",
+    ) -> OrderResult:
+        """Book a trade that already happened elsewhere, netted like ``place_order``.
+
+        Nothing is sent and no risk check runs (a limit cannot undo a trade); allowed while
+        paused, refused only during a liquidation. Used by reconciliation adjustments.
+        """
+        await self._ready()
+        return await self._orders.record_external(
+            symbol, side, size, price, fee, strategy=strategy, tags=tags, note=note
+        )
+
+    async def book_unbooked_fills(self) -> list[OrderResult]:
+        """Try again to book every fill the ledger missed; returns what got booked.
+
+        A fill that still cannot be booked stays in ``unbooked_fills`` (and is raised).
+        """
+        await self._ready()
+        return await self._orders.book_unbooked()
+
+    # --------------------------------------------------------------- balances
+    async def reconcile_balances(self) -> Any:
+        """Compare the ledger with the balance manager; reports, never books."""
+        from desktop_app.execution.reconcile import reconcile
+
+        await self._ready()
+        self.last_reconciliation = await reconcile(self)
+        return self.last_reconciliation
+
+    async def book_adjustment(
+        self, difference: Any, price: Number | None = None, *, fee: Number = 0
+    ) -> Any:
+        """Book one reconciliation difference the trader accepted (see ``reconcile``)."""
+        from desktop_app.execution.reconcile import book_adjustment
+
+        await self._ready()
+        return await book_adjustment(self, difference, price, fee=fee)
 
     # ---------------------------------------------------------- configuration
     async def set_target_allocations(self, targets: Mapping[str, Number]) -> bool:
@@ -795,6 +952,8 @@ class PortfolioManager:
             await self._durably(
                 self._journal.save_config(config.to_dict()), lambda: setattr(self, "config", config)
             )
+            if self._owns_executor:
+                self.trade_executor = self._paper_executor()
         self.events.emit(Event.CONFIG_CHANGED, self.config)
         return config
 
@@ -850,8 +1009,5 @@ class PortfolioManager:
         return await self.analytics.generate_performance_report()
 
     async def rebalance_portfolio(self, strategy: Any = None) -> Any:
-        if self.rebalancer is None:
-            raise ComponentUnavailableError(
-                "Rebalancing needs the rebalancer, which is not attached to this portfolio"
-            )
+        """Plan and execute a rebalance (default: the configured strategy); a RebalanceResult."""
         return await self.rebalancer.rebalance(strategy)

@@ -60,6 +60,7 @@ from .metrics_portfolio import (
     correlation_from_covariance,
     correlation_matrix,
     hhi,
+    marginal_var,
     portfolio_volatility,
 )
 from .trade_stats import (
@@ -98,6 +99,7 @@ __all__ = [
     "kelly_fraction",
     "largest_loss",
     "largest_win",
+    "marginal_var",
     "max_drawdown",
     "omega_ratio",
     "performance_summary",

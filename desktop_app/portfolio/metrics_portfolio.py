@@ -64,6 +64,25 @@ def component_var(
     array, or a Series on the weights' index when the weights are a Series. None when
     :func:`portfolio_volatility` is None.
     """
+    marginal = marginal_var(weights, cov, confidence)
+    if marginal is None:
+        return None
+    components = as_float_array(weights, "weights") * np.asarray(marginal)
+    if isinstance(marginal, pd.Series):
+        return pd.Series(components, index=marginal.index, name="component_var")
+    return components
+
+
+def marginal_var(
+    weights: SeriesLike, cov: CovarianceLike, confidence: float = 0.95
+) -> np.ndarray | pd.Series | None:
+    """VaR added per unit of weight in each position: ``(S w)_i / sqrt(w' S w) * z_c``.
+
+    ``component_var = w * marginal_var``. Attribution uses it to give a group of exposures
+    (a strategy holding several coins) its Euler share of the portfolio VaR,
+    ``sum_i w_{g,i} * marginal_i``, which stays additive over any partition of the
+    positions. Returned like :func:`component_var`; None when it is None.
+    """
     z = NormalDist().inv_cdf(check_confidence(confidence))
     prepared = _weights_and_covariance(weights, cov)
     if prepared is None:
@@ -73,10 +92,10 @@ def component_var(
     variance = float(w @ marginal)
     if not (variance > 0.0 and np.isfinite(variance)):
         return None
-    components = w * marginal / np.sqrt(variance) * z
+    values = marginal / np.sqrt(variance) * z
     if isinstance(weights, pd.Series):
-        return pd.Series(components, index=weights.index, name="component_var")
-    return components
+        return pd.Series(values, index=weights.index, name="marginal_var")
+    return values
 
 
 def correlation_matrix(returns: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray:

@@ -54,7 +54,7 @@ def to_decimal(value: Number, name: str = "value") -> Decimal:
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidOrderError(f"{name} must be a finite number, got {value!r}")
-        result = Decimal(repr(value))
+        result = Decimal(repr(float(value)))  # numpy's float64 reprs as "np.float64(...)"
     elif isinstance(value, str):
         try:
             result = Decimal(value.strip().replace("_", ""))

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from desktop_app.execution import PaperExecutor
 from desktop_app.portfolio import (
-    ComponentUnavailableError,
     ConfigError,
     Event,
     InvalidOrderError,
@@ -80,7 +80,9 @@ async def test_liquidation_closes_everything_at_last_price_and_blocks_trading():
     events: list = []
     # a 50 % BTC position: above the default 25 % position limit, so this test permits it
     limits = RiskLimits(max_single_position_pct=50, max_symbol_exposure_pct=50)
-    async with PortfolioManager(quiet_config(risk_limits=limits)) as pm:
+    # a zero-cost paper executor: the closes fill at exactly the last price
+    zero_cost = PaperExecutor(fee_rate=0, slippage_bps=0)
+    async with PortfolioManager(quiet_config(risk_limits=limits), trade_executor=zero_cost) as pm:
         pm.register_callback("liquidation_completed", events.append)
         a = await pm.create_position("BTC/USDT", "long", "0.1", 50_000)
         await pm.create_position("ETH/USDT", "short", 1, 2_000)
@@ -225,11 +227,13 @@ async def test_same_client_id_books_once():
         assert len(pm.get_open_positions()) == 1
 
 
-async def test_later_components_say_what_is_missing_instead_of_inventing_data():
+async def test_every_component_of_the_spec_is_attached():
+    from desktop_app.portfolio import PortfolioAnalytics, Rebalancer, RiskManager
+
     async with PortfolioManager(quiet_config()) as pm:
-        for call in (pm.get_performance_report(), pm.rebalance_portfolio()):
-            with pytest.raises(ComponentUnavailableError, match="need"):
-                await call
+        assert isinstance(pm.risk_manager, RiskManager)
+        assert isinstance(pm.rebalancer, Rebalancer)
+        assert isinstance(pm.analytics, PortfolioAnalytics)
 
 
 def test_strategy_presets_fill_only_the_fields_not_given():
