@@ -103,6 +103,9 @@ def describe_risk(payload: Any) -> str:
 
 
 def describe_rebalance(payload: Any) -> str:
+    summary = getattr(payload, "summary", None)
+    if callable(summary):  # the rebalancer's own one-line report
+        return f"Rebalance {summary()}"
     trades = field_of(payload, "trades", "executed_trades", "orders")
     count = len(trades) if isinstance(trades, (list, tuple)) else None
     success = field_of(payload, "success")

@@ -322,7 +322,8 @@ class MainWindow(QMainWindow):
         self.notifier.notify(title, text, critical=True)
 
     def _rebalance_completed(self, payload: Any) -> None:
-        self.event_log.add(describe_rebalance(payload), Level.SUCCESS, Category.REBALANCE)
+        level = Level.SUCCESS if getattr(payload, "success", True) else Level.WARNING
+        self.event_log.add(describe_rebalance(payload), level, Category.REBALANCE)
 
     def _engine_error(self, payload: Any) -> None:
         text = describe_error(payload)

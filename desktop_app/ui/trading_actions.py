@@ -13,7 +13,7 @@ import asyncio
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -209,30 +209,60 @@ class TradingActions(QObject):
     # ---------------------------------------------------------------- rebalance
     @asyncSlot()
     async def rebalance(self) -> None:
-        if self.manager.rebalancer is None:
+        """Preview the plan, ask, then execute exactly that plan through the executor."""
+        rebalancer = self.manager.rebalancer
+        if rebalancer is None:
             self._refused(
                 RuntimeError("the rebalancer is not attached to this portfolio"), "rebalance"
             )
             return
-        targets = self.manager.config.target_allocations
-        if not targets:
-            self._log("Set target allocations first (Settings → Target allocations)", Level.WARNING)
+        if not self.manager.config.target_allocations:
+            self._log(
+                "Set target allocations first (Settings → Target allocations)",
+                Level.WARNING,
+                Category.REBALANCE,
+            )
+            return
+        try:
+            plan = await rebalancer.create_rebalance_plan()
+        except Exception as exc:
+            self._refused(exc, "plan the rebalance")
+            return
+        if not plan.has_orders or not plan.executable:
+            reason = plan.reason or "every holding is within its drift threshold"
+            self._log(f"Nothing to rebalance: {reason}", Level.INFO, Category.REBALANCE)
+            self.window.statusBar().showMessage(f"Nothing to rebalance: {reason}", 8_000)
             return
         confirmed = await confirm(
             self.window,
             "Rebalance",
-            f"Trade toward the target allocations of {len(targets)} symbol(s) now?",
-            "Orders go through the trade executor at market prices (fees and slippage apply).",
-            confirm_text="Rebalance",
+            f"Place {len(plan.orders)} market order(s) toward the target allocations "
+            f"({plan.strategy.value})?",
+            self._plan_text(plan),
+            confirm_text=f"Place {len(plan.orders)} order(s)",
             object_name="rebalanceConfirm",
         )
         if not confirmed:
             return
-        self._log("Rebalancing toward the target allocations…", Level.INFO, Category.REBALANCE)
         try:
-            await self.manager.rebalance_portfolio()
+            await rebalancer.execute_rebalance_plan(plan)
         except Exception as exc:
             self._refused(exc, "rebalance")
+
+    def _plan_text(self, plan: Any) -> str:
+        size = self.window.precision.size
+        lines = [
+            f"{order.side.value.upper()} {size(order.symbol, order.size, order.mark_price)} "
+            f"{order.symbol} ≈ {format_money(order.notional)}"
+            for order in plan.orders[:10]
+        ]
+        if len(plan.orders) > 10:
+            lines.append(f"… and {len(plan.orders) - 10} more")
+        lines.append(
+            f"Estimated cost {format_money(plan.estimated_cost)} "
+            f"({plan.estimated_cost_pct:.2f} % of equity), fees and slippage included."
+        )
+        return "\n".join(lines)
 
     # ----------------------------------------------------------------- settings
     def open_settings(self) -> SettingsDialog:

@@ -357,3 +357,25 @@ def test_day_pnl_is_equity_change_net_of_todays_deposits():
     tomorrow = now + timedelta(days=1)
     assert day.value(Decimal(12_300), deposits, tomorrow) == Decimal(0)
     assert day.baseline_time == day_start(tomorrow) and day.basis() == "since 00:00 UTC"
+
+
+def test_rebalance_previews_the_plan_then_trades_toward_the_targets(qtbot, run, make_desk):
+    async def scenario():
+        desk = await make_desk(prices={"BTC/USDT": 60000, "ETH/USDT": 3000})
+        await desk.manager.set_target_allocations({"BTC/USDT": 0.20, "ETH/USDT": 0.15})
+        rebalance = action(desk.window, "actionRebalance")
+        assert rebalance.isEnabled()
+        rebalance.trigger()
+        box = await until(lambda: find_dialog(QMessageBox, "rebalanceConfirm"))
+        assert box.defaultButton().objectName() == "cancelButton"
+        assert "Place 2 market order(s)" in box.text()
+        assert "BUY" in box.informativeText() and "Estimated cost" in box.informativeText()
+        qtbot.mouseClick(box.findChild(type(box.defaultButton()), "confirmButton"), LEFT)
+        model = desk.window.positions.model
+        await until(lambda: model.row_count() == 2, message="the rebalance fills")
+        weights = {p.symbol: model.weight_pct(p) for p in model.rows()}
+        assert 19.5 < weights["BTC/USDT"] <= 20.0 and 14.5 < weights["ETH/USDT"] <= 15.0
+        log = desk.window.event_log
+        await until(lambda: any(m.startswith("Rebalance threshold") for m in log.messages()))
+
+    run(scenario())

@@ -128,6 +128,8 @@ def field_specs(instance: Any) -> list[FieldSpec]:
                 break
         if kind is int:
             decimals = 0
+        elif not unit and isinstance(value, (float, Decimal)) and abs(value) < 10:
+            decimals = 6  # a rate such as 0.001 must not show as 0.00
         specs.append(
             FieldSpec(
                 name=item.name,

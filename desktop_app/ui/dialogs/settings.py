@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGroupBox,
     QLabel,
     QScrollArea,
     QTabWidget,
@@ -181,11 +180,15 @@ class RebalancingPage(QWidget):
         if record is None and manager.rebalancer is not None:
             record = getattr(manager.rebalancer, "config", None)
         if record is not None and dataclasses.is_dataclass(record):
-            group = QGroupBox("Rebalancer", self)
-            group_layout = QVBoxLayout(group)
-            self.config_form = DataclassForm(record, group, prefix="rebalance_")
-            group_layout.addWidget(self.config_form)
-            layout.addWidget(group)
+            self.config_form = DataclassForm(record, self, prefix="rebalance_", columns=2)
+            if "max_drift_pct" in self.config_form.editors:  # the same limit, shown once
+                self.threshold.hide()
+                form.labelForField(self.threshold).hide()
+            scroll = QScrollArea(self)
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(self.config_form)
+            layout.addWidget(scroll, 1)
         if manager.rebalancer is None:
             layout.addWidget(
                 _note(
@@ -194,28 +197,19 @@ class RebalancingPage(QWidget):
                     self,
                 )
             )
-        layout.addStretch(1)
+        if self.config_form is None:
+            layout.addStretch(1)
 
     def config_changes(self, manager: PortfolioManager) -> dict[str, Any]:
         config = manager.config
         changes: dict[str, Any] = {}
         if self.enabled.isChecked() != config.rebalance_enabled:
             changes["rebalance_enabled"] = self.enabled.isChecked()
-        if abs(self.threshold.value() - float(config.rebalance_threshold_pct or 0)) > 1e-9:
-            changes["rebalance_threshold_pct"] = self.threshold.value()
         if self.config_form is not None and self.config_form.changes():
             changes["rebalance_config"] = self.config_form.build()
+        elif abs(self.threshold.value() - float(config.rebalance_threshold_pct or 0)) > 1e-9:
+            changes["rebalance_threshold_pct"] = self.threshold.value()
         return changes
-
-
-def _follow(component: Any, attribute: str, record: Any) -> None:
-    """Hand a new ``RiskLimits``/``RebalanceConfig`` to a component that keeps its own copy.
-
-    Components that read the record from the portfolio configuration already follow
-    ``update_config``; one that keeps a copy gets the attribute replaced.
-    """
-    if component is not None and getattr(component, attribute, record) != record:
-        setattr(component, attribute, record)
 
 
 class SettingsDialog(QDialog):
@@ -319,12 +313,9 @@ class SettingsDialog(QDialog):
                 **self.rebalance_page.config_changes(self.manager),
             }
             if changes:
+                # the risk manager and the rebalancer read their records from the config
                 await self.manager.update_config(**changes)
                 changed.extend(name.replace("_", " ") for name in changes)
-                if "risk_limits" in changes:
-                    _follow(self.manager.risk_manager, "limits", changes["risk_limits"])
-                if "rebalance_config" in changes:
-                    _follow(self.manager.rebalancer, "config", changes["rebalance_config"])
             targets = self.allocations.targets_or_none()
             if targets is not None and targets != dict(self.manager.config.target_allocations):
                 await self.manager.set_target_allocations(targets)
