@@ -21,20 +21,23 @@ import time
 from collections.abc import Sequence
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import APP_NAME, __version__
-from desktop_app.portfolio import PortfolioError, PortfolioManager, StoreError
+
+if TYPE_CHECKING:  # the engine is imported after the splash is on screen
+    from desktop_app.portfolio import PortfolioManager, StoreError
 
 log = logging.getLogger("desktop_app")
 
 #: When this module was imported: start-up times are logged relative to it.
 STARTED = time.perf_counter()
 
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_FILE_BYTES = 5 * 1024 * 1024
 LOG_FILE_COUNT = 5
 FEEDS = ("simulated", "replay", "ccxt")
@@ -121,7 +124,7 @@ def setup_logging(data_dir: Path) -> Path:
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / "portfolio-desk.log"
-    formatter = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    formatter = logging.Formatter(LOG_FORMAT)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     for handler in list(root.handlers):
@@ -168,6 +171,8 @@ async def open_manager(data_dir: Path) -> PortfolioManager:
     Raises :class:`StoreError` (nothing changed) for a folder another Portfolio Desk is
     using, or a database that cannot be used (corrupt, foreign, newer).
     """
+    from desktop_app.portfolio import PortfolioManager
+
     manager = PortfolioManager(data_dir=data_dir)
     log.info("data folder: %s", manager.data_dir)
     try:
@@ -217,6 +222,8 @@ class MarketSession:
         *,
         brand_new: bool,
     ) -> None:
+        from desktop_app.portfolio import PortfolioError
+
         loop = asyncio.get_running_loop()
         kind = args.feed or settings.feed
         try:
@@ -276,7 +283,10 @@ class MarketSession:
             await self.feed.stop()
 
 
-async def run_app(args: argparse.Namespace, data_dir: Path, log_path: Path) -> int:
+async def run_app(
+    args: argparse.Namespace, data_dir: Path, log_path: Path, splash: Any = None
+) -> int:
+    from desktop_app.store import StoreError
     from desktop_app.ui.app_settings import AppSettings
     from desktop_app.ui.error_reporter import ErrorReporter
     from desktop_app.ui.main_window import MainWindow
@@ -290,10 +300,16 @@ async def run_app(args: argparse.Namespace, data_dir: Path, log_path: Path) -> i
     reporter = ErrorReporter(log_path)
     reporter.install(loop)
     brand_new = is_brand_new(data_dir)
+    if splash is not None:
+        from desktop_app.ui.splash import set_stage
+
+        set_stage(splash, f"Opening {data_dir}…")
     try:
         manager = await open_manager(data_dir)
     except StoreError as exc:
         reporter.uninstall()
+        if splash is not None:
+            splash.close()
         return await refuse_to_start(args, exc)
     window = MainWindow(
         manager, data_dir=data_dir, settings=settings, log_path=log_path, icon=app_icon()
@@ -301,6 +317,8 @@ async def run_app(args: argparse.Namespace, data_dir: Path, log_path: Path) -> i
     reporter.parent_widget = window
     FirstPaint(window)
     window.show()
+    if splash is not None:
+        splash.finish(window)
     market = MarketSession()
 
     async def guarded(work: Any, what: str) -> None:
@@ -364,27 +382,36 @@ def save_screenshot(window: Any, path: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, show the splash, then import the engine, open the data dir and run."""
     import qasync
 
+    from desktop_app.ui.splash import show_splash
+
     args = build_parser().parse_args(argv)
-    try:
-        data_dir = resolve_data_dir(args.data_dir)
-    except StoreError as exc:  # before any loop runs: a plain modal box is fine here
-        if sys.stderr is not None:
-            print(f"{APP_NAME}: {exc}", file=sys.stderr)
-        if args.quit_after is None and args.screenshot is None:
-            _app = QApplication.instance() or QApplication(sys.argv[:1])
-            QMessageBox.critical(None, APP_NAME, str(exc))
-        return 2
-    log_path = setup_logging(data_dir)
-    log.info("%s %s starting; data dir %s", APP_NAME, __version__, data_dir)
+    if sys.stderr is not None:  # until the log file exists (setup_logging replaces this)
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName("PortfolioDesk")
+    splash = show_splash(app)
+    log.info("splash painted %.0f ms after start", (time.perf_counter() - STARTED) * 1000)
+    from desktop_app.store import StoreError
+
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+    except StoreError as exc:  # before any loop runs: a plain modal box is fine here
+        splash.close()
+        if sys.stderr is not None:
+            print(f"{APP_NAME}: {exc}", file=sys.stderr)
+        if args.quit_after is None and args.screenshot is None:
+            QMessageBox.critical(None, APP_NAME, str(exc))
+        return 2
+    log_path = setup_logging(data_dir)
+    log.info("%s %s starting; data dir %s", APP_NAME, __version__, data_dir)
     app.setWindowIcon(app_icon())
     try:
-        return qasync.run(run_app(args, data_dir, log_path))
+        return qasync.run(run_app(args, data_dir, log_path, splash))
     except asyncio.CancelledError:
         return 0
 

@@ -1,0 +1,1 @@
+"""The tickets and the settings dialog."""

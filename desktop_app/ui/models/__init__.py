@@ -1,0 +1,1 @@
+"""Table models of the trading grids (declarative columns over QAbstractTableModel)."""
