@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from .format import format_duration
-from .theme import current_theme
+from .theme import current_theme, status_color
 
 _FEED_COLOURS = {
     "live": "positive",
@@ -86,8 +86,6 @@ class StatusBarView:
         return state
 
     def show_status(self, status: str, reason: str, demo: bool) -> None:
-        from .theme import status_color
-
         text = f"Portfolio {status.upper()}" + (" · DEMO" if demo else "")
         self.status_label.setText(text)
         self.status_label.setStyleSheet(f"color: {status_color(status).name()}; font-weight: 600;")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 from qasync import asyncSlot
 
 from desktop_app import APP_NAME, __version__
-from desktop_app.portfolio import PositionType
+from desktop_app.portfolio import ComponentUnavailableError, InvalidOrderError, PositionType
 
 from .dialogs.close_position import ClosePositionDialog
 from .dialogs.common import confirm, describe_failure
@@ -121,7 +121,12 @@ class TradingActions(QObject):
             self._refused(exc, "close the position")
             return None
         if not position.is_open:
-            self._refused(ValueError("that position is already closed"), "close the position")
+            self._refused(
+                InvalidOrderError(
+                    f"{position.symbol} position {position_id[:8]} is already closed"
+                ),
+                "close the position",
+            )
             return None
         if self.close_dialog is not None and self.close_dialog.isVisible():
             self.close_dialog.reject()
@@ -213,7 +218,10 @@ class TradingActions(QObject):
         rebalancer = self.manager.rebalancer
         if rebalancer is None:
             self._refused(
-                RuntimeError("the rebalancer is not attached to this portfolio"), "rebalance"
+                ComponentUnavailableError(
+                    "Rebalancing needs the rebalancer, which is not attached"
+                ),
+                "rebalance",
             )
             return
         if not self.manager.config.target_allocations:
