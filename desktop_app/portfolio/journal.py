@@ -9,10 +9,11 @@ everything in memory for scripts and tests that need no persistence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .position_tracker import LedgerEffect
 from .records import JournalEntry, Position
@@ -83,3 +84,32 @@ class MemoryJournal:
 
     async def close(self) -> None:
         return None
+
+
+T = TypeVar("T")
+
+
+async def durably(write: Awaitable[None], apply: Callable[[], T]) -> T:
+    """Await ``write``, then ``apply()`` the change in memory — as one step.
+
+    The write runs on the store's thread and cannot be called back once started, so a caller
+    cancelled while it runs still gets memory updated once the write is done (then sees its
+    CancelledError): the file and the engine never disagree.
+    """
+    task = asyncio.ensure_future(write)
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(task)
+            break
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            cancelled = True
+            if task.done():
+                task.result()
+                break
+    result = apply()
+    if cancelled:
+        raise asyncio.CancelledError
+    return result

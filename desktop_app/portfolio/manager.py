@@ -23,37 +23,36 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from desktop_app.execution.paper import PaperBalanceManager, PaperExecutor
 
 from .analytics import PortfolioAnalytics
 from .bulk import gc_paused
 from .config import PortfolioConfig, PortfolioStrategy, validate_target_allocations
-from .errors import (
-    ComponentUnavailableError,
-    ConfigError,
-    ExecutionError,
-    LedgerIntegrityError,
-    PortfolioError,
-    RiskLimitError,
-    TradingHaltedError,
-)
+from .errors import ExecutionError, PortfolioError, RiskLimitError, TradingHaltedError
 from .events import Callback, Event, EventBus
-from .journal import Journal, RestoredLedger
+from .housekeeping import (
+    EquityRecorder,
+    balance_sync_loop,
+    check_store_file,
+    start_balance_manager,
+    sync_balances,
+)
+from .journal import Journal, RestoredLedger, durably
 from .order_desk import OrderDesk
 from .orders import OrderResult, UnbookedFill
 from .position_tracker import LedgerEffect, PositionTracker
 from .rebalancer import Rebalancer
-from .records import CashMovement, Fill, OrderSide, Position, PositionType, TagChange
-from .restore_check import StateMismatch, compare_with_replay
-from .values import ZERO, Number, fmt, ledger_math, positive, utc_now
+from .records import CashMovement, Fill, OrderSide, Position, PositionType
+from .restore import restore_ledger
+from .restore_check import StateMismatch
+from .status import LiquidationResult, PortfolioStatus, PriceBatch, TradeResult
+from .values import Number, fmt, ledger_math, positive, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -71,86 +70,9 @@ __all__ = [
 #: A pre-trade check sees the prepared effect under the ledger lock and raises to refuse it.
 PreTradeCheck = Callable[[LedgerEffect], Awaitable[None]]
 
-T = TypeVar("T")
-
 #: From this many journal entries on, the restored ledger is moved out of the cyclic garbage
 #: collector's generations after start-up (see ``bulk.gc_paused``).
 FREEZE_RESTORED_ENTRIES = 10_000
-
-
-class PortfolioStatus(Enum):
-    """Trading state of the portfolio."""
-
-    ACTIVE = "active"  # everything allowed
-    REDUCING = "reducing"  # only trades that reduce exposure
-    PAUSED = "paused"  # no new exposure, no automated trading; closing stays possible
-    LIQUIDATING = "liquidating"  # liquidation in progress
-    LIQUIDATED = "liquidated"  # flat after a liquidation; resume to trade again
-
-    @property
-    def allows_new_exposure(self) -> bool:
-        return self is PortfolioStatus.ACTIVE
-
-    @property
-    def restriction(self) -> int:
-        """How much trading the status restricts (0 ACTIVE ... 3 liquidating/liquidated)."""
-        return _RESTRICTION[self]
-
-
-_RESTRICTION = {
-    PortfolioStatus.ACTIVE: 0,
-    PortfolioStatus.REDUCING: 1,
-    PortfolioStatus.PAUSED: 2,
-    PortfolioStatus.LIQUIDATING: 3,
-    PortfolioStatus.LIQUIDATED: 3,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class TradeResult:
-    """The outcome of a close: the fill booked and the position after it. Always truthy."""
-
-    position: Position
-    fill: Fill
-
-    @property
-    def realized_pnl(self) -> Decimal:
-        return self.fill.realized_pnl or ZERO
-
-    def __bool__(self) -> bool:
-        return True
-
-
-@dataclass(frozen=True, slots=True)
-class PriceBatch:
-    """One coalesced batch of prices as the engine accepted it."""
-
-    prices: Mapping[str, Decimal]
-    timestamp: datetime
-    equity: Decimal
-    total_unrealized_pnl: Decimal
-
-
-@dataclass(frozen=True)
-class LiquidationResult:
-    """What a liquidation closed, at which prices, and what it could not close."""
-
-    closed: tuple[TradeResult, ...] = ()
-    failed: tuple[tuple[str, str, str], ...] = ()  # (position id, symbol, reason)
-    started_at: datetime = field(default_factory=utc_now)
-    finished_at: datetime = field(default_factory=utc_now)
-
-    @property
-    def success(self) -> bool:
-        return not self.failed
-
-    @property
-    def realized_pnl(self) -> Decimal:
-        with ledger_math():
-            return sum((trade.realized_pnl for trade in self.closed), ZERO)
-
-    def __bool__(self) -> bool:
-        return self.success
 
 
 class PortfolioManager:
@@ -180,7 +102,6 @@ class PortfolioManager:
         #: The last comparison of the ledger with the balance manager's holdings.
         self.last_reconciliation: Any = None
         self._orders = OrderDesk(self)
-        # Components attach themselves as their modules land.
         self.analytics = PortfolioAnalytics(self)
         from desktop_app.store import Store, resolve_data_dir  # the store imports the engine
 
@@ -197,7 +118,7 @@ class PortfolioManager:
         self._journal: Journal = journal
         #: Differences between the stored state and the replayed journal found at start-up.
         self.restore_mismatches: tuple[StateMismatch, ...] = ()
-        self._flow_since_snapshot = ZERO
+        self._equity = EquityRecorder(self.store, self.position_tracker, self.events)
         self._pre_trade_checks: list[PreTradeCheck] = []
         self._lock = asyncio.Lock()
         self._init_lock = asyncio.Lock()
@@ -252,7 +173,7 @@ class PortfolioManager:
                 return
             if self._closed:
                 raise PortfolioError("This portfolio manager was shut down; create a new one")
-            account_error = await self._start_balance_manager()
+            account_error = await start_balance_manager(self.balance_manager, self.events)
             with gc_paused() as pause:
                 restored = await self._journal.load()
                 if restored is not None:
@@ -281,16 +202,18 @@ class PortfolioManager:
             self._initialized = True
             self._spawn(self.risk_manager.run(), name="risk-monitor")
             if self.balance_manager is not None and account_error is None:
-                await self._sync_balances()
+                await sync_balances(self)
                 if self.config.balance_sync_interval_s > 0:
-                    self._spawn(self._balance_sync_loop(), name="balance-sync")
+                    interval = self.config.balance_sync_interval_s
+                    self._spawn(balance_sync_loop(self, interval), name="balance-sync")
             await self.rebalancer.start()
             if self.config.performance_update_interval_s > 0:
                 self._spawn(self._performance_loop(), name="performance-updates")
             if self.store is not None:
-                self._spawn(self._check_store_file(), name="store-integrity-check")
+                self._spawn(check_store_file(self.store, self.events), name="store-check")
                 if self.config.snapshot_interval_s > 0:
-                    self._spawn(self._snapshot_loop(), name="equity-snapshots")
+                    interval = self.config.snapshot_interval_s
+                    self._spawn(self._equity.run(interval), name="equity-snapshots")
             log.info(
                 "portfolio ready: equity %s %s, %d open positions, status %s",
                 fmt(self.position_tracker.equity(), 2),
@@ -301,34 +224,18 @@ class PortfolioManager:
 
     async def _restore(self, restored: RestoredLedger) -> None:
         """Config and status from the journal, positions and cash by replaying it, verified."""
-        if restored.config:
-            self.config = self._restored_config(restored.config)
-        try:
-            self.position_tracker.replay(restored.entries)
-        except PortfolioError as exc:
-            where = f" in {self.store.path}" if self.store is not None else ""
-            raise LedgerIntegrityError(
-                f"The fill journal{where} cannot be replayed: {exc}. Nothing was changed; "
-                f"keep the file for inspection and restore it from a backup."
-            ) from exc
-        if restored.status:
-            self._status = PortfolioStatus(restored.status)
-            self._status_reason = restored.status_reason
-        if self._status is PortfolioStatus.LIQUIDATING:
-            # the app stopped mid-liquidation: every close booked so far is in the journal
-            reason = "a liquidation was interrupted; check the remaining positions"
-            await self._journal.save_status(PortfolioStatus.PAUSED.value, reason)
-            self._status, self._status_reason = PortfolioStatus.PAUSED, reason
-            log.warning("portfolio status: paused (%s)", reason)
-        if not restored.config:
-            await self._journal.save_config(self.config.to_dict())
-        mismatches = compare_with_replay(restored, self.position_tracker)
-        verify_positions = getattr(self._journal, "verify_positions", None)
-        if verify_positions is not None:
-            mismatches += await verify_positions(self.position_tracker)
-        self.restore_mismatches = tuple(mismatches)
+        where = f" in {self.store.path}" if self.store is not None else ""
+        outcome = await restore_ledger(
+            restored,
+            tracker=self.position_tracker,
+            journal=self._journal,
+            config=self.config,
+            where=where,
+        )
+        self.config = outcome.config
+        self._status, self._status_reason = outcome.status, outcome.status_reason
+        self.restore_mismatches = outcome.mismatches
         if self.restore_mismatches:
-            where = f" in {self.store.path}" if self.store is not None else ""
             message = (
                 f"The stored positions{where} do not match a replay of the fill journal "
                 f"({len(self.restore_mismatches)} difference(s)). The engine runs on the "
@@ -345,36 +252,6 @@ class PortfolioManager:
                 },
             )
 
-    def _restored_config(self, stored: Mapping[str, Any]) -> PortfolioConfig:
-        """The stored settings win; one that no longer validates is skipped (and logged).
-
-        ``risk_limits``: limits the constructor passed explicitly win (code-level limits are
-        intentional); otherwise the stored ones (live edits) are restored. ``rebalance_config``
-        is restored through its class's ``from_dict`` when the constructor passed such an
-        object, else kept as given.
-        """
-        merged = self.config.to_dict()
-        try:
-            config = PortfolioConfig.from_dict({**merged, **stored})
-        except ConfigError:
-            config = self.config
-            for key, value in stored.items():
-                try:
-                    config = PortfolioConfig.from_dict({**config.to_dict(), key: value})
-                except ConfigError as exc:
-                    log.warning("stored setting %s=%r ignored: %s", key, value, exc)
-        nested: dict[str, Any] = {"risk_limits": self.config.risk_limits or config.risk_limits}
-        for name in ("rebalance_config",):
-            current = getattr(self.config, name)
-            nested[name] = current
-            from_dict = getattr(type(current), "from_dict", None)
-            if current is not None and callable(from_dict) and isinstance(stored.get(name), dict):
-                try:
-                    nested[name] = from_dict(stored[name])
-                except Exception as exc:
-                    log.warning("stored %s ignored: %s", name, exc)
-        return config.with_changes(**nested)
-
     async def shutdown(self) -> None:
         """Stop background work, let pending event handlers finish, close the journal."""
         if self._closed:
@@ -386,40 +263,9 @@ class PortfolioManager:
         await self.events.drain()
         await self.risk_manager.close()
         if self._initialized:
-            self._record_equity()
+            self._equity.record()
         await self._journal.close()
         self._initialized = False
-
-    async def _start_balance_manager(self) -> Exception | None:
-        """Start the balance manager; an unreachable account is reported, not fatal."""
-        if self.balance_manager is None:
-            return None
-        try:
-            await self.balance_manager.initialize()
-        except Exception as exc:
-            log.exception("the balance manager could not start")
-            self.events.emit(
-                Event.ERROR, {"source": "balance_manager", "message": str(exc), "exception": exc}
-            )
-            return exc
-        return None
-
-    async def _sync_balances(self) -> None:
-        """Compare with the balance manager; report new differences, book nothing."""
-        from desktop_app.execution.reconcile import sync_and_report
-
-        try:
-            await sync_and_report(self)
-        except Exception as exc:  # an unreachable account must not stop the app
-            log.exception("could not compare the ledger with the balance manager")
-            self.events.emit(
-                Event.ERROR, {"source": "balance_manager", "message": str(exc), "exception": exc}
-            )
-
-    async def _balance_sync_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.config.balance_sync_interval_s)
-            await self._sync_balances()
 
     def _spawn(self, coro: Awaitable[Any], *, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)  # type: ignore[arg-type]
@@ -439,56 +285,6 @@ class PortfolioManager:
             if self.events.has_handlers(Event.PERFORMANCE_UPDATE):
                 self.events.emit(Event.PERFORMANCE_UPDATE, await self.get_portfolio_summary())
 
-    async def _check_store_file(self) -> None:
-        """SQLite's quick_check of the whole file, in the background after start-up.
-
-        The restore reads the ledger's tables only; this looks at every page (price history
-        too) and reports damage through the ``error`` event while there is still time to
-        restore from a backup.
-        """
-        assert self.store is not None
-        try:
-            problems = await self.store.check_integrity()
-        except PortfolioError as exc:
-            problems = [str(exc)]
-        if problems:
-            message = (
-                f"The database {self.store.path} is damaged ({' '.join(problems[0].split())}). "
-                f"Back up your data "
-                f"folder now and restore the file from a backup."
-            )
-            log.error("%s", message)
-            self.events.emit(
-                Event.ERROR, {"source": "store-integrity", "message": message, "problems": problems}
-            )
-
-    async def _snapshot_loop(self) -> None:
-        """A point of the equity curve every ``snapshot_interval_s``, written at once."""
-        assert self.store is not None
-        while True:
-            await asyncio.sleep(self.config.snapshot_interval_s)
-            self._record_equity()
-            try:
-                await self.store.flush()
-            except PortfolioError as exc:  # a full disk must not end the loop
-                log.error("could not save the equity curve: %s", exc)
-                self.events.emit(Event.ERROR, {"source": "store", "message": str(exc)})
-
-    def _record_equity(self) -> None:
-        """Queue an equity snapshot in the store (no I/O here; see ``Store.flush``)."""
-        if self.store is None:
-            return
-        summary = self.position_tracker.get_portfolio_summary()
-        flow, self._flow_since_snapshot = self._flow_since_snapshot, ZERO
-        self.store.record_equity_snapshot(
-            utc_now(),
-            equity=summary["equity"],
-            cash=summary["cash"],
-            market_value=summary["total_market_value"],
-            gross_exposure=summary["gross_exposure"],
-            net_flow=flow,
-        )
-
     # ------------------------------------------------------------ extension
     def register_callback(self, name: str | Event, callback: Callback) -> None:
         """Call ``callback(payload)`` on event ``name`` (sync or async; failures are logged)."""
@@ -504,41 +300,11 @@ class PortfolioManager:
     # ------------------------------------------------------------ internals
     async def _commit(self, effect: LedgerEffect) -> Position | None:
         """Persist, then apply. Must be called with the lock held (or during start-up)."""
-        position = await self._durably(
+        position = await durably(
             self._journal.append(effect), lambda: self.position_tracker.commit(effect)
         )
-        if isinstance(effect.entry, CashMovement):
-            with ledger_math():
-                self._flow_since_snapshot += effect.entry.amount
-        if not isinstance(effect.entry, TagChange):
-            self._record_equity()
+        self._equity.after_commit(effect)
         return position
-
-    @staticmethod
-    async def _durably(write: Awaitable[None], apply: Callable[[], T]) -> T:
-        """Await ``write``, then ``apply()`` the change in memory — as one step.
-
-        The write runs on the store's thread and cannot be called back once started, so a
-        caller cancelled while it runs still gets memory updated once the write is done
-        (then sees its CancelledError): the file and the engine never disagree.
-        """
-        task = asyncio.ensure_future(write)
-        cancelled = False
-        while True:
-            try:
-                await asyncio.shield(task)
-                break
-            except asyncio.CancelledError:
-                if task.cancelled():
-                    raise
-                cancelled = True
-                if task.done():
-                    task.result()
-                    break
-        result = apply()
-        if cancelled:
-            raise asyncio.CancelledError
-        return result
 
     async def _check_and_commit(self, effect: LedgerEffect) -> Position:
         for check in self._pre_trade_checks:
@@ -766,7 +532,7 @@ class PortfolioManager:
             self._status = status
             self._status_reason = reason
 
-        await self._durably(self._journal.save_status(status.value, reason), apply)
+        await durably(self._journal.save_status(status.value, reason), apply)
         log.warning("portfolio status: %s%s", status.value, f" ({reason})" if reason else "")
         return True
 
@@ -938,7 +704,7 @@ class PortfolioManager:
         async with self._lock:
             clean = validate_target_allocations(targets, self.config.quote_currency)
             config = self.config.with_changes(target_allocations=clean)
-            await self._durably(
+            await durably(
                 self._journal.save_config(config.to_dict()), lambda: setattr(self, "config", config)
             )
         self.events.emit(Event.CONFIG_CHANGED, self.config)
@@ -949,7 +715,7 @@ class PortfolioManager:
         await self._ready()
         async with self._lock:
             config = self.config.with_changes(**changes)
-            await self._durably(
+            await durably(
                 self._journal.save_config(config.to_dict()), lambda: setattr(self, "config", config)
             )
             if self._owns_executor:
@@ -993,19 +759,13 @@ class PortfolioManager:
                 "timestamp": utc_now(),
             }
 
-    # ---------------------------------------------- capabilities of later components
+    # ------------------------------------------------------------ components
     async def get_risk_report(self) -> dict[str, Any]:
-        if self.risk_manager is None:
-            raise ComponentUnavailableError(
-                "Risk reports need the risk manager, which is not attached to this portfolio"
-            )
+        """The risk manager's report: limits and their use, metrics, breakers, violations."""
         return await self.risk_manager.get_risk_report()
 
-    async def get_performance_report(self) -> dict[str, Any]:
-        if self.analytics is None:
-            raise ComponentUnavailableError(
-                "Performance reports need the analytics component, which is not attached"
-            )
+    async def get_performance_report(self) -> Any:
+        """The analytics' full performance report (dict-compatible)."""
         return await self.analytics.generate_performance_report()
 
     async def rebalance_portfolio(self, strategy: Any = None) -> Any:

@@ -46,10 +46,11 @@ from .orders import (
 )
 from .position_tracker import LedgerEffect, PositionTracker, normalize_tags
 from .records import Fill, OrderSide, Position
+from .status import PortfolioStatus, TradeResult
 from .values import ZERO, Number, fmt, ledger_math, non_negative, positive
 
 if TYPE_CHECKING:
-    from .manager import PortfolioManager, TradeResult
+    from .manager import PortfolioManager
 
 log = logging.getLogger(__name__)
 
@@ -244,8 +245,6 @@ class OrderDesk:
         message = unbooked.describe()
         log.critical("%s", message, exc_info=exc)
         if pause:
-            from .manager import PortfolioStatus
-
             reason = "a filled order could not be booked; reconcile first"
             was = manager.status
             try:
@@ -441,8 +440,6 @@ class OrderDesk:
         No risk checks (closing only reduces exposure). Each close is its own order and
         booking; a refusal, a partial fill or an unbookable fill is listed and the rest go on.
         """
-        from .manager import TradeResult
-
         closed: list[TradeResult] = []
         failed: list[tuple[str, str, str]] = []
         for position in self._tracker.get_all_open_positions():

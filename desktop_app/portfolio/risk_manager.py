@@ -36,11 +36,13 @@ from .risk_limits import BREAKER_LIMITS, BreakerAction, RiskLimits
 from .risk_metrics import RiskLevel, RiskMetrics
 from .risk_model import ReturnPanel
 from .risk_var import PostTradeVar
+from .status import PortfolioStatus
 from .values import Number, non_negative, parse_symbol, positive, utc_now
 
 if TYPE_CHECKING:
-    from .manager import PortfolioManager, PriceBatch
+    from .manager import PortfolioManager
     from .sizing import PositionSizing
+    from .status import PriceBatch
     from .stress import StressResult, StressScenario
 
 log = logging.getLogger(__name__)
@@ -341,8 +343,6 @@ class RiskManager:
         await self._save_state()
 
     async def _apply(self, trip: BreakerTrip) -> None:
-        from .manager import PortfolioStatus
-
         reason = f"{trip.breaker.value.replace('_', ' ')} breaker: {trip.message}"
         try:
             if trip.action is BreakerAction.REDUCE:
