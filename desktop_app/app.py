@@ -148,6 +148,7 @@ class FirstPaint(QObject):
     def __init__(self, target: QObject) -> None:
         super().__init__(target)
         self.painted_at: float | None = None
+        self.painted = asyncio.Event()
         target.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -155,6 +156,7 @@ class FirstPaint(QObject):
             self.painted_at = time.perf_counter()
             log.info("window painted %.0f ms after start", (self.painted_at - STARTED) * 1000)
             watched.removeEventFilter(self)
+            self.painted.set()
         return False
 
 
@@ -315,7 +317,7 @@ async def run_app(
         manager, data_dir=data_dir, settings=settings, log_path=log_path, icon=app_icon()
     )
     reporter.parent_widget = window
-    FirstPaint(window)
+    first_paint = FirstPaint(window)
     window.show()
     if splash is not None:
         splash.finish(window)
@@ -327,8 +329,14 @@ async def run_app(
         except Exception:
             reporter.report(sys.exc_info(), what)  # type: ignore[arg-type]
 
+    async def views_after_first_paint() -> None:
+        await first_paint.painted.wait()
+        await window.install_views()
+        log.info("charts ready %.0f ms after start", (time.perf_counter() - STARTED) * 1000)
+
     background = {
         loop.create_task(guarded(window.load_history(), "loading the history")),
+        loop.create_task(guarded(views_after_first_paint(), "opening the charts")),
         loop.create_task(
             guarded(
                 market.start(manager, args, settings, window, brand_new=brand_new),

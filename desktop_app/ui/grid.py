@@ -74,6 +74,12 @@ class Grid(QTableView):
             )
             painter.end()
 
+    def keep_source_order(self) -> None:
+        """No sorting: rows stay in the order the model gives them (report tables)."""
+        self.setSortingEnabled(False)
+        self.proxy.sort(-1)
+        self.default_sort = (-1, Qt.SortOrder.AscendingOrder)
+
     def set_default_sort(self, column: int, order: Qt.SortOrder) -> None:
         """Sort by ``column`` now and after a layout reset."""
         self.default_sort = (column, order)

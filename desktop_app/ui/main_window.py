@@ -9,6 +9,8 @@ writes run in an executor, and price ticks repaint at most ten times a second.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         self.feed_timer.setInterval(FEED_POLL_MS)
         self.feed_timer.timeout.connect(self.poll_feed)
         self.feed_timer.start()
+        self.views: Any = None  # the chart docks, installed after the first paint
         self.poll_feed()
         self.event_log.add(
             f"{APP_NAME} {__version__} ready · {len(self.positions.model.rows())} open "
@@ -230,16 +233,19 @@ class MainWindow(QMainWindow):
                 Category.SYSTEM,
             )
 
-    def refresh_summary(self) -> None:
+    def refresh_summary(self, totals: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Show the ledger totals (read now unless given); returns them for the views."""
         manager = self.manager
+        totals = totals or manager.position_tracker.get_portfolio_summary()
         self.summary.update_summary(
-            manager.position_tracker.get_portfolio_summary(),
+            totals,
             status=manager.status.value,
             status_reason=manager.status_reason,
             demo=manager.config.demo,
             quote=manager.config.quote_currency,
             movements=manager.position_tracker.cash_movements(),
         )
+        return totals
 
     def _selection_changed(self, *_args: object) -> None:
         selected = self.positions.selected_position_id() is not None
@@ -275,7 +281,27 @@ class MainWindow(QMainWindow):
 
     def _prices_updated(self, flush: PriceFlush) -> None:
         self.positions.model.apply_prices(flush)
-        self.refresh_summary()
+        totals = self.refresh_summary()  # one pass over the ledger per flush, shared
+        if self.views is not None:
+            self.views.prices_updated(flush, totals)
+
+    # ------------------------------------------------------------------- views
+    async def install_views(self) -> Any:
+        """Create the chart docks (P&L, risk, allocation, rebalance, performance,
+        correlation & stress) and restore their saved layout. Called once after the first
+        paint: pyqtgraph is imported on a worker thread, so the window stays responsive."""
+        if self.views is not None or self._closing:
+            return self.views
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, importlib.import_module, "pyqtgraph")
+        if self._closing:
+            return None
+        from .views.docks import ViewDocks
+
+        self.views = ViewDocks(self)
+        self.views.restore(self.settings.load_bytes("window/state"))
+        self.views.start()
+        return self.views
 
     def _status_changed(self, status: PortfolioStatus, *, log_it: bool = True) -> None:
         manager = self.manager
@@ -378,6 +404,8 @@ class MainWindow(QMainWindow):
         ):
             model.refresh_style()
         self.summary.refresh_style()
+        if self.views is not None:
+            self.views.refresh_style()
         self.refresh_summary()
         self._status_changed(self.manager.status, log_it=False)
         self._feed_state = "restyle"
@@ -394,7 +422,8 @@ class MainWindow(QMainWindow):
     def save_layout(self) -> None:
         s = self.settings
         s.save_bytes("window/geometry", self.saveGeometry())
-        s.save_bytes("window/state", self.saveState())
+        if self.views is not None:  # before the docks exist, keep their saved arrangement
+            s.save_bytes("window/state", self.saveState())
         s.save_bytes("splitter/main", self.main_splitter.saveState())
         s.save_bytes("splitter/bottom", self.bottom_splitter.saveState())
         for name, grid in self._grids().items():
@@ -420,6 +449,8 @@ class MainWindow(QMainWindow):
             grid.reset_layout()
         self.main_splitter.setSizes([480, 320])
         self.bottom_splitter.setSizes([900, 600])
+        if self.views is not None:
+            self.views.reset_layout()
 
     def shutdown(self) -> None:
         """Save the layout and stop listening to the engine (idempotent)."""
@@ -427,6 +458,8 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.feed_timer.stop()
+        if self.views is not None:
+            self.views.shutdown()
         try:
             self.save_layout()
         except Exception:
