@@ -37,7 +37,6 @@ def pyqtgraph() -> Any:
             background=theme.base,
             foreground=theme.muted,
             imageAxisOrder="row-major",
-            exitCleanup=False,
         )
         _configured.append(True)
     return pg

@@ -50,6 +50,11 @@ def order_type_combo(parent: QWidget) -> QComboBox:
     return combo
 
 
+def _plain(value: Decimal | None) -> str:
+    """``Decimal("0.100")`` → ``0.1``, ``Decimal("5")`` → ``5``."""
+    return "" if value is None else format(value.normalize(), "f")
+
+
 def _decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
@@ -80,11 +85,12 @@ class ExpectedFill:
             )
         parts = [
             f"Expected fill ≈ {precision.price(symbol, self.price)} (last "
-            f"{precision.price(symbol, self.mark)}, slippage {self.slippage_bps:g} bps)"
+            f"{precision.price(symbol, self.mark)}, slippage {_plain(self.slippage_bps)} bps)"
         ]
         if self.fee is not None and self.fee_rate is not None:
             parts.append(
-                f"fee ≈ {format_money(self.fee)} {quote} ({self.fee_rate * 100:g} % of notional)"
+                f"fee ≈ {format_money(self.fee)} {quote} ({_plain(self.fee_rate * 100)} % of "
+                "notional)"
             )
         return " · ".join(parts)
 

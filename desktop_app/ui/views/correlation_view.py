@@ -17,7 +17,9 @@ from qasync import asyncSlot
 from desktop_app.portfolio import PortfolioManager
 from desktop_app.portfolio.risk_metrics import RiskMetrics
 from desktop_app.ui.charts.heat_map import HeatMap
-from desktop_app.ui.format import format_clock
+from desktop_app.ui.format import format_clock, sampling_name
+
+from .common import alive
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,8 @@ class CorrelationView(QWidget):
         if metrics.history_sampling and metrics.history_start and metrics.history_end:
             days = (metrics.history_end - metrics.history_start).total_seconds() / 86_400
             basis = (
-                f"{metrics.history_observations:,} {metrics.history_sampling} returns over "
+                f"{metrics.history_observations:,} {sampling_name(metrics.history_sampling)} "
+                "returns over "
                 f"{days:.0f} days · " + basis
             )
         if note:
@@ -89,16 +92,23 @@ class CorrelationView(QWidget):
 
     @asyncSlot()
     async def recompute(self) -> None:
+        await self.recompute_now()
+
+    async def recompute_now(self) -> None:
+        """Ask the risk manager for a full recomputation, then show its matrix."""
         self.recompute_button.setEnabled(False)
         try:
             metrics = await self.manager.risk_manager.calculate_risk_metrics()
         except Exception as exc:
             log.warning("risk recomputation failed: %s", exc)
-            self.basis.setText(f"Could not recompute: {exc}")
+            metrics = None
+            if alive(self):
+                self.basis.setText(f"Could not recompute: {exc}")
+        if not alive(self):
             return
-        finally:
-            self.recompute_button.setEnabled(True)
-        self.show_metrics(metrics)
+        self.recompute_button.setEnabled(True)
+        if metrics is not None:
+            self.show_metrics(metrics)
 
     def refresh_style(self) -> None:
         self.heat_map.refresh_style()

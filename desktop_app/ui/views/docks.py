@@ -21,8 +21,9 @@ Refresh cadence, cheapest first:
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +130,7 @@ class ViewDocks(QObject):
             self.docks[spec.key] = dock
             self.actions[spec.key] = action
         self._seen: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         size = window.size()
         self.default_layout()
         window.layout().activate()
@@ -185,7 +187,9 @@ class ViewDocks(QObject):
         bridge.statusChanged.connect(lambda _status: self.refresh_risk())
         bridge.configChanged.connect(lambda _config: self._config_changed())
         bridge.fillBooked.connect(lambda _fill: self.performance.mark_stale())
-        bridge.rebalanceCompleted.connect(lambda _result: self.rebalance.refresh_history())
+        bridge.rebalanceCompleted.connect(
+            lambda _result: self.spawn(self.rebalance.load_history(), "rebalance history")
+        )
         self.risk.breakerTripped.connect(self._breaker_tripped)
         self.performance.exported.connect(self._exported)
         for key, dock in self.docks.items():
@@ -201,18 +205,29 @@ class ViewDocks(QObject):
         elif key == "allocation":
             self.allocation.refresh()
         elif key == "performance" and (first or self.performance.stale):
-            self.performance.refresh()
+            self.spawn(self.performance.build(), "building the performance report")
         elif key == "correlation":
             self._poll_correlation()
             if self.window.manager.risk_manager.latest is None and first:
-                self.correlation.recompute()
+                self.spawn(self.correlation.recompute_now(), "recomputing the risk metrics")
             if first:
-                self.stress.run_all()
+                self.spawn(self.stress.run_builtin(), "running the stress tests")
+
+    def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> None:
+        """Run ``work`` as a task the docks own: cancelled at shutdown, failures logged."""
+        task = asyncio.get_running_loop().create_task(work, name=what)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     def start(self) -> None:
         """First loads once the views are on screen."""
-        self.pnl.load_history()
-        self.rebalance.refresh_history()
+        self.spawn(self.pnl.read_history(), "reading the equity curve")
+        self.spawn(self.rebalance.load_history(), "reading the rebalance history")
         self.refresh_risk()
         for key, dock in self.docks.items():
             if dock.isVisible() and not dock.visibleRegion().isEmpty():
@@ -271,6 +286,9 @@ class ViewDocks(QObject):
             view.refresh_style()
 
     def shutdown(self) -> None:
+        """Stop the timers and the loads in flight (the window is closing)."""
+        for task in tuple(self._tasks):
+            task.cancel()
         for timer in (
             self.risk_timer,
             self.correlation_timer,

@@ -47,10 +47,11 @@ from desktop_app.portfolio import PortfolioManager
 from desktop_app.portfolio.analytics_period import MetricPeriod
 from desktop_app.portfolio.lots import LotMethod
 from desktop_app.ui.dialogs.common import describe_failure
-from desktop_app.ui.format import format_clock, format_money
+from desktop_app.ui.format import format_clock, format_money, sampling_name
 from desktop_app.ui.grid import Grid
 from desktop_app.ui.models.columns import FilterProxy
 
+from .common import alive
 from .performance_models import (
     AllocationEffectModel,
     AttributionModel,
@@ -279,11 +280,15 @@ class PerformanceView(QWidget):
         try:
             report = await self.manager.analytics.generate_performance_report(period)
         except Exception as exc:
-            self.status.setText(describe_failure(exc, "build the performance report"))
+            report = None
+            failure = describe_failure(exc, "build the performance report")
+        self.busy = False
+        if not alive(self):
+            return report
+        self.refresh_button.setEnabled(True)
+        if report is None:
+            self.status.setText(failure)
             return None
-        finally:
-            self.busy = False
-            self.refresh_button.setEnabled(True)
         self.report = report
         self.stale = False
         self.built_at = time.monotonic()
@@ -300,9 +305,7 @@ class PerformanceView(QWidget):
         self.metrics_model.benchmark_title = bench.name if bench is not None else "Benchmark"
         self.metrics_model.set_rows(metric_rows(metrics))
         start = f"{window.start:%Y-%m-%d %H:%M}" if window.start else "the first snapshot"
-        sampling = {"min": "minute", "h": "hourly", "D": "daily"}.get(
-            window.sampling, window.sampling
-        )
+        sampling = sampling_name(window.sampling)
         text = (
             f"<b>{window.period.label}</b>: {window.periods:,} {sampling} returns from {start} "
             f"(UTC){' — since inception' if window.inception else ''}"
@@ -335,8 +338,11 @@ class PerformanceView(QWidget):
         try:
             gains = await self.manager.analytics.calculate_realized_gains(method)
         except Exception as exc:
-            self.gains_label.setText(describe_failure(exc, "match the realized gains"))
+            if alive(self):
+                self.gains_label.setText(describe_failure(exc, "match the realized gains"))
             return None
+        if not alive(self):
+            return gains
         self.gains = gains
         self.gains_model.set_rows(gains.rows)
         totals = gains.totals
@@ -371,8 +377,8 @@ class PerformanceView(QWidget):
         self.exported.emit(str(path))
 
     @asyncSlot(str)
-    async def export(self, fmt: str) -> Path | None:
-        return await self.export_report(fmt)
+    async def export(self, fmt: str) -> None:
+        await self.export_report(fmt)
 
     async def export_report(self, fmt: str) -> Path | None:
         """Write the report as ``fmt`` (csv, json, html); the main file's path."""
@@ -380,8 +386,11 @@ class PerformanceView(QWidget):
         try:
             path = await self.manager.analytics.export_analytics(fmt, period=self.chosen_period())
         except Exception as exc:
-            self._exporting(False, describe_failure(exc, f"export the {fmt.upper()} report"))
+            if alive(self):
+                self._exporting(False, describe_failure(exc, f"export the {fmt.upper()} report"))
             return None
+        if not alive(self):
+            return path
         self._exporting(False)
         files = self.manager.analytics.last_export_files
         what = f"{fmt.upper()} report" + (f" ({len(files)} files)" if len(files) > 1 else "")
@@ -389,13 +398,20 @@ class PerformanceView(QWidget):
         return path
 
     @asyncSlot()
-    async def export_gains(self) -> Path | None:
+    async def export_gains(self) -> None:
+        await self.write_gains()
+
+    async def write_gains(self) -> Path | None:
+        """Write the realized gains of the chosen lot method as a tax-tool CSV."""
         self._exporting(True, "writing the realized gains…")
         try:
             path = await self.manager.analytics.export_realized_gains(self.lot_method.currentData())
         except Exception as exc:
-            self._exporting(False, describe_failure(exc, "export the realized gains"))
+            if alive(self):
+                self._exporting(False, describe_failure(exc, "export the realized gains"))
             return None
+        if not alive(self):
+            return path
         self._exporting(False)
         self._done(path, "Realized gains CSV")
         return path

@@ -50,6 +50,7 @@ from desktop_app.ui.charts.setup import (
 from desktop_app.ui.format import DASH, format_clock, format_money, format_pct, format_timestamp
 from desktop_app.ui.theme import current_theme, number_font
 
+from .common import alive
 from .pnl_data import EquityHistory, LiveTail, extend_history, live_drawdown_pct, nearest
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class PnlView(QWidget):
         self.history = EquityHistory()
         self.tail = LiveTail()
         self.range_name: str | None = DEFAULT_RANGE
-        self._loading: asyncio.Task[Any] | None = None
+        self._loading = False
         self._last_live_s = 0.0
         pg = pyqtgraph()
 
@@ -186,19 +187,22 @@ class PnlView(QWidget):
         interval = max(MIN_HISTORY_POLL_S, float(manager.config.snapshot_interval_s or 60.0))
         self.history_timer = QTimer(self)
         self.history_timer.setInterval(int(interval * 1000))
-        self.history_timer.timeout.connect(self.load_history)
+        self.history_timer.timeout.connect(self.reload_history)
         self.history_timer.start()
         self._show_empty()
         self._show_headline()
 
     # ------------------------------------------------------------------ history
     @asyncSlot()
-    async def load_history(self) -> None:
+    async def reload_history(self) -> None:
+        await self.read_history()
+
+    async def read_history(self) -> None:
         """Read the snapshots the chart does not have yet (all of them the first time)."""
         store = getattr(self.manager, "store", None)
-        if store is None or (self._loading is not None and not self._loading.done()):
+        if store is None or self._loading:
             return
-        self._loading = asyncio.current_task()
+        self._loading = True
         start = None
         if self.history.last_time is not None:
             start = self.history.last_time + timedelta(milliseconds=1)
@@ -212,7 +216,9 @@ class PnlView(QWidget):
             log.warning("could not read the equity curve: %s", exc)
             return
         finally:
-            self._loading = None
+            self._loading = False
+        if not alive(self):
+            return
         self.tail.drop_until(self.history.times_s[-1] if len(self.history) else 0.0)
         self._draw_history()
         self._draw_tail()

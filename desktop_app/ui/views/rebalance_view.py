@@ -45,6 +45,7 @@ from desktop_app.ui.grid import Grid
 from desktop_app.ui.models.columns import FilterProxy
 from desktop_app.ui.theme import current_theme
 
+from .common import alive
 from .rebalance_models import HistoryRow, OrderRow, OrdersModel, RebalanceHistoryModel
 
 log = logging.getLogger(__name__)
@@ -249,11 +250,14 @@ class RebalanceView(QWidget):
                 self.form.instance = self.manager.rebalancer.config
             plan = await self.manager.rebalancer.create_rebalance_plan(self.chosen_strategy())
         except Exception as exc:
-            show_error(self.error, describe_failure(exc, "plan the rebalance"))
-            return None
-        finally:
             self.busy = False
-            self.update_buttons()
+            if alive(self):
+                show_error(self.error, describe_failure(exc, "plan the rebalance"))
+                self.update_buttons()
+            return None
+        self.busy = False
+        if not alive(self):
+            return plan
         self.show_plan(plan)
         return plan
 
@@ -367,11 +371,14 @@ class RebalanceView(QWidget):
                 plan, dry_run=dry_run, progress=self._order_done
             )
         except Exception as exc:
-            show_error(self.error, describe_failure(exc, "execute the rebalance"))
-            return None
-        finally:
             self.busy = False
-            self.update_buttons()
+            if alive(self):
+                show_error(self.error, describe_failure(exc, "execute the rebalance"))
+                self.update_buttons()
+            return None
+        self.busy = False
+        if not alive(self):
+            return result
         self.result = result
         for number, outcome in enumerate(result.outcomes):
             self._show_outcome(number, outcome)
@@ -383,6 +390,8 @@ class RebalanceView(QWidget):
         return result
 
     def _order_done(self, done: int, _total: int, outcome: Any) -> None:
+        if not alive(self):
+            return
         self.progress.setValue(done)
         self._show_outcome(done - 1, outcome)
 
@@ -404,6 +413,8 @@ class RebalanceView(QWidget):
             records = await self.manager.rebalancer.get_rebalance_history(limit=HISTORY_ROWS)
         except Exception as exc:
             log.warning("could not read the rebalance history: %s", exc)
+            return []
+        if not alive(self):
             return []
         rows = [HistoryRow.from_record(n, record) for n, record in enumerate(records)]
         rows.reverse()

@@ -45,8 +45,10 @@ from desktop_app.portfolio import PortfolioManager
 from desktop_app.portfolio.risk_metrics import HIGH_FROM, MEDIUM_FROM, RiskLevel, RiskMetrics
 from desktop_app.ui.charts.arc_gauge import ArcGauge, GaugeReading
 from desktop_app.ui.dialogs.common import describe_failure
-from desktop_app.ui.format import DASH, format_clock, format_money, format_pct
+from desktop_app.ui.format import DASH, format_clock, format_money, format_pct, sampling_name
 from desktop_app.ui.theme import current_theme, number_font
+
+from .common import alive
 
 log = logging.getLogger(__name__)
 
@@ -275,9 +277,11 @@ class RiskView(QWidget):
             await self.manager.risk_manager.calculate_risk_metrics()
         except Exception as exc:  # the gauges keep their last reading
             log.warning("risk recomputation failed: %s", exc)
-            self.updated.setText(f"recomputation failed: {exc}")
+            if alive(self):
+                self.updated.setText(f"recomputation failed: {exc}")
             return
-        self.refresh()
+        if alive(self):
+            self.refresh()
 
     def show_metrics(self, metrics: RiskMetrics) -> None:
         self.metrics = metrics
@@ -321,7 +325,7 @@ class RiskView(QWidget):
             f"{m.position_count} position(s), losing streak {m.loss_streak}",
         ]
         if m.history_sampling:
-            parts.append(f"{m.history_observations:,} {m.history_sampling} returns")
+            parts.append(f"{m.history_observations:,} {sampling_name(m.history_sampling)} returns")
         return " · ".join(parts)
 
     @property
@@ -334,10 +338,11 @@ class RiskView(QWidget):
         try:
             await self.manager.resume_portfolio()
         except Exception as exc:
-            self.banner.text.setText(describe_failure(exc, "resume the portfolio"))
-        finally:
+            if alive(self):
+                self.banner.text.setText(describe_failure(exc, "resume the portfolio"))
+        if alive(self):
             self.banner.resume.setEnabled(True)
-        self.refresh()
+            self.refresh()
 
     def refresh_style(self) -> None:
         self.banner.refresh_style()

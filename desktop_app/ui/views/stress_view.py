@@ -32,11 +32,14 @@ from qasync import asyncSlot
 
 from desktop_app.portfolio import ConfigError, PortfolioManager
 from desktop_app.portfolio.stress import BUILT_IN
+from desktop_app.portfolio.values import utc_now
 from desktop_app.ui.dialogs.common import describe_failure
 from desktop_app.ui.format import DASH, format_clock, format_money, format_pct
 from desktop_app.ui.grid import Grid
 from desktop_app.ui.models.columns import Column, ColumnTableModel, FilterProxy, Kind
 from desktop_app.ui.theme import current_theme
+
+from .common import alive
 
 log = logging.getLogger(__name__)
 
@@ -272,12 +275,17 @@ class StressView(QWidget):
                     rows.append(StressRow(name, description, error=describe_failure(exc, "run it")))
                 else:
                     rows.append(StressRow(name, result.description, result))
+                if not alive(self):
+                    return rows
                 self.model.upsert(rows[-1])
         finally:
             self.running = False
-            self.run_button.setEnabled(True)
-            self.custom_button.setEnabled(True)
-        self.ran_at = format_clock(_now())
+            if alive(self):
+                self.run_button.setEnabled(True)
+                self.custom_button.setEnabled(True)
+        if not alive(self):
+            return rows
+        self.ran_at = format_clock(utc_now())
         self.status.setText(f"ran at {self.ran_at}")
         if rows:
             self.table.select_key(rows[0].scenario)
@@ -285,7 +293,10 @@ class StressView(QWidget):
 
     @asyncSlot()
     async def run_all(self) -> None:
-        await self.run(dict(BUILT_IN))
+        await self.run_builtin()
+
+    async def run_builtin(self) -> list[StressRow]:
+        return await self.run(dict(BUILT_IN))
 
     @asyncSlot()
     async def run_custom(self) -> None:
@@ -309,9 +320,3 @@ class StressView(QWidget):
     def refresh_style(self) -> None:
         self.model.refresh_style()
         self.detail_model.refresh_style()
-
-
-def _now() -> Any:
-    from desktop_app.portfolio.values import utc_now
-
-    return utc_now()
