@@ -79,6 +79,7 @@ async def with_views(desk: Desk) -> Any:
     """Install the chart docks on the desk's window (as the app does after first paint)."""
     views = await desk.window.install_views()
     assert views is not None
+    await views.settled()  # the first loads (equity curve, rebalance history) are in
     return views
 
 

@@ -62,9 +62,7 @@ def test_a_market_buy_fills_through_the_executor_and_reports_the_fill(qtbot, run
     run(scenario())
 
 
-def test_an_open_ticket_refuses_a_market_order_that_would_reduce_a_position(
-    qtbot, run, make_desk
-):
+def test_an_open_ticket_refuses_a_market_order_that_would_reduce_a_position(qtbot, run, make_desk):
     async def scenario():
         desk = await make_desk(prices={"ETH/USDT": 3_000})
         await desk.book("ETH/USDT", "2", 3_000)
@@ -80,9 +78,7 @@ def test_an_open_ticket_refuses_a_market_order_that_would_reduce_a_position(
     run(scenario())
 
 
-def test_a_market_close_reduces_exactly_that_position_through_the_executor(
-    qtbot, run, make_desk
-):
+def test_a_market_close_reduces_exactly_that_position_through_the_executor(qtbot, run, make_desk):
     async def scenario():
         desk = await make_desk(prices={"BTC/USDT": 60_000})
         other = await desk.book("BTC/USDT", "0.3", 60_000, strategy="swing")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from desktop_app.portfolio import PortfolioConfig, PositionType
-from desktop_app.ui.views.allocation_view import CASH, AllocationModel, allocation_rows
+from desktop_app.ui.views.allocation_view import (
+    CASH,
+    AllocationModel,
+    allocation_rows,
+    chart_rows,
+)
 
 from .helpers import cell_text, with_views
 
@@ -71,3 +76,24 @@ def test_the_allocation_model_passes_the_model_tester(qtmodeltester):
     model.equity = 1000.0
     model.set_rows(allocation_rows(totals, {"BTC/USDT": 0.8}, 5.0))
     qtmodeltester.check(model)
+
+
+def test_the_chart_shows_the_largest_assets_and_sums_the_rest_the_table_keeps_all():
+    equity = 10_000
+    values = {f"A{n:02d}/USDT": 100.0 * (n + 1) for n in range(20)}  # 100 .. 2,000
+    totals = {
+        "equity": equity,
+        "cash": equity - sum(values.values()) + 9_000,
+        "by_symbol": {s: {"market_value": v} for s, v in values.items()},
+    }
+    rows = allocation_rows(totals, {"A00/USDT": 0.25}, 5.0)  # the smallest is to grow
+    shown = chart_rows(rows, 4)
+    names = [r.symbol for r in shown]
+    assert names[0] == "A00/USDT"  # ranked by its target, not its small holding
+    assert names[1:4] == ["A19/USDT", "A18/USDT", "A17/USDT"]
+    assert names[-2:] == ["+16 more", CASH]
+    others = shown[-2]
+    assert others.market_value == pytest.approx(sum(100.0 * (n + 1) for n in range(1, 17)))
+    assert others.weight == pytest.approx(others.market_value / equity)
+    assert others.target is None  # none of them has a target
+    assert chart_rows(rows, 30) == rows and len(rows) == 21

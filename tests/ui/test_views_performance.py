@@ -46,9 +46,7 @@ def test_the_metrics_table_shows_the_analytics_numbers(run, make_desk):
         await traded(desk)
         view = (await with_views(desk)).performance
         report = await view.build()
-        expected = await desk.manager.analytics.calculate_performance_metrics(
-            MetricPeriod.ALL_TIME
-        )
+        expected = await desk.manager.analytics.calculate_performance_metrics(MetricPeriod.ALL_TIME)
         table = view.metrics_table
         assert cell_text(table, "total_return", "portfolio") == pct(
             expected.statistics.total_return

@@ -20,9 +20,7 @@ T0 = datetime(2025, 1, 6, 12, tzinfo=UTC)
 
 def curve(equity: list[float], flows: list[float] | None = None, start: datetime = T0):
     index = pd.DatetimeIndex([start + timedelta(hours=h) for h in range(len(equity))])
-    return pd.DataFrame(
-        {"equity": equity, "net_flow": flows or [0.0] * len(equity)}, index=index
-    )
+    return pd.DataFrame({"equity": equity, "net_flow": flows or [0.0] * len(equity)}, index=index)
 
 
 def test_a_deposit_is_not_a_recovery_and_a_withdrawal_is_not_a_loss():
@@ -67,9 +65,11 @@ def test_the_chart_draws_the_stored_curve_then_adds_live_points(run, make_desk):
         await desk.manager.update_prices({"BTC/USDT": 57_000, "ETH/USDT": 3_100})
         desk.window.bridge.flush_prices()
         equity = float(desk.manager.position_tracker.equity())
+        await until(lambda: pnl.tail.equity, message="the live point")
         assert pnl.tail.equity[-1] == pytest.approx(equity)
         assert pnl.tail.drawdown_pct[-1] < 0  # 6,000 + 1,000 lost from the high
-        assert f"Equity {equity:,.2f}" in pnl.headline.text()
+        # the charts redraw a moment later (at most four times a second)
+        await until(lambda: f"Equity {equity:,.2f}" in pnl.headline.text(), message="redraw")
         # unrealized P&L per symbol, largest gains first
         assert pnl.bars.labels == ["ETH", "BTC"]
         assert pnl.bars.values == pytest.approx([-1_000.0, -6_000.0])
@@ -94,7 +94,8 @@ def test_range_buttons_follow_the_latest_point_until_the_trader_pans(qtbot, run,
         last = max(pnl.history.times_s)
         qtbot.mouseClick(pnl.range_buttons["1D"], LEFT)
         low, high = box.viewRange()[0]
-        assert low == pytest.approx(last - 86_400, abs=1) and high >= last
+        assert high - low == pytest.approx(86_400, abs=1)  # a day wide
+        assert low <= last - 0.85 * 86_400 and high >= last  # headroom to move in steps
         qtbot.mouseClick(pnl.range_buttons["ALL"], LEFT)
         assert box.viewRange()[0][0] == pytest.approx(float(pnl.history.times_s[0]), abs=1)
         box.sigRangeChangedManually.emit([True, False])  # the trader drags the chart

@@ -45,6 +45,7 @@ class SignedBars:
         self.width = width
         self.labels: list[str] = []
         self.values: list[float] = []
+        self._value_range = (0.0, 0.0)
         self.item = pg.BarGraphItem(x=[], height=[], width=width)
         plot.addItem(self.item)
         self.zero = pg.InfiniteLine(angle=0 if not horizontal else 90, movable=False)
@@ -53,6 +54,7 @@ class SignedBars:
     def set_data(
         self, labels: Sequence[str], values: Sequence[float], positive: str, negative: str
     ) -> None:
+        changed = list(labels) != self.labels
         self.labels, self.values = list(labels), [float(v) for v in values]
         brushes = [brush(positive if v >= 0 else negative, 220) for v in self.values]
         positions = list(range(len(self.values)))
@@ -66,7 +68,6 @@ class SignedBars:
                 width=[abs(v) for v in self.values],
                 height=self.width,
             )
-            category_ticks(self.plot, self.labels, axis="left")
         else:
             set_bars(
                 self.item,
@@ -76,7 +77,32 @@ class SignedBars:
                 height=self.values,
                 width=self.width,
             )
-            category_ticks(self.plot, self.labels, axis="bottom")
+        if changed:  # new ticks re-lay the axis out: only when the categories change
+            category_ticks(self.plot, self.labels, axis="left" if self.horizontal else "bottom")
+            count = max(1, len(self.labels))
+            category = (
+                self.plot.getPlotItem().setYRange
+                if self.horizontal
+                else (self.plot.getPlotItem().setXRange)
+            )
+            category(-0.6, count - 0.4, padding=0)
+        self._fit_values()
+
+    def _fit_values(self) -> None:
+        """The value axis with slack: it moves only when a bar outgrows it or it is far
+        too wide, not with every price."""
+        low = min([*self.values, 0.0])
+        high = max([*self.values, 0.0])
+        span = max(high - low, 1e-9)
+        current_low, current_high = self._value_range
+        fits = current_low <= low and high <= current_high
+        snug = (current_high - current_low) <= 2.5 * span
+        if fits and snug:
+            return
+        self._value_range = (low - 0.15 * span, high + 0.15 * span)
+        item = self.plot.getPlotItem()
+        setter = item.setXRange if self.horizontal else item.setYRange
+        setter(*self._value_range, padding=0)
 
     def set_zero_color(self, color: str) -> None:
         self.zero.setPen(pen(color))

@@ -31,6 +31,8 @@ from desktop_app.ui.models.columns import Column, ColumnTableModel, FilterProxy,
 from desktop_app.ui.theme import current_theme
 
 CASH = "Cash"
+#: Assets drawn as bars (the table lists them all); more is unreadable at a glance.
+MAX_CHART_ROWS = 16
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,23 @@ def allocation_rows(
     cash_target = 1.0 - sum(targets.values()) if targets else None
     rows.append(AllocationRow(CASH, cash, cash / equity if equity > 0 else None, cash_target))
     return rows
+
+
+def chart_rows(rows: list[AllocationRow], limit: int) -> list[AllocationRow]:
+    """At most ``limit`` assets for the bars (the largest by weight or target), the rest
+    summed into one "+N more" row, then cash. The table always shows every row."""
+    assets, cash = rows[:-1], rows[-1:]
+    if len(assets) <= limit:
+        return rows
+    ranked = sorted(assets, key=lambda r: -max(abs(r.weight or 0.0), r.target or 0.0))
+    shown, rest = ranked[:limit], ranked[limit:]
+    shown.sort(key=lambda r: (-(r.target or 0.0), -abs(r.weight or 0.0), r.symbol))
+    weight = sum(r.weight or 0.0 for r in rest)
+    target = sum(r.target or 0.0 for r in rest)
+    others = AllocationRow(
+        f"+{len(rest)} more", sum(r.market_value for r in rest), weight, target or None
+    )
+    return [*shown, others, *cash]
 
 
 def _pct_of(fraction: float | None) -> str:
@@ -166,6 +185,8 @@ class AllocationView(QWidget):
         self.plot.addItem(self.target_bars)
         self.plot.addItem(self.current_bars)
         self.labels: list[Any] = []
+        self._names: list[str] = []
+        self._x_range = (0.0, 0.0)
         self.legend = QLabel(self)
         self.legend.setProperty("role", "muted")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -200,12 +221,8 @@ class AllocationView(QWidget):
         rows = allocation_rows(totals, targets, limit)
         self.rows = rows
         self.model.equity = float(totals["equity"])
-        if [r.symbol for r in rows] == [r.symbol for r in self.model.rows()]:
-            for row in rows:
-                self.model.upsert(row)
-        else:
-            self.model.set_rows(rows)
-        self._draw(rows, limit)
+        self.model.update_rows(rows)
+        self._draw(chart_rows(rows, MAX_CHART_ROWS), limit)
         self._summarise(rows, targets, limit, totals["equity"])
         return rows
 
@@ -237,24 +254,31 @@ class AllocationView(QWidget):
             width=[abs(c) for c in current],
             height=0.42,
         )
-        category_ticks(self.plot, [r.symbol.split("/")[0] for r in rows], axis="left")
-        for label in self.labels:
-            self.plot.removeItem(label)
-        self.labels = []
-        for number, row in enumerate(rows):
-            drift = row.drift_pp
-            if drift is None or (row.target is None and row.symbol != CASH and not drift):
-                continue
-            text = f"{drift:+.1f} pp" if row.target is not None else "no target"
-            colour = theme.warning if row.beyond_limit else theme.muted
-            label = pg.TextItem(text, color=colour, anchor=(0, 0.5))
-            label.setPos(max(current[number], targets[number], 0.0) + 0.6, number)
+        names = [r.symbol.split("/")[0] for r in rows]
+        if names != self._names:  # new ticks re-lay the axis out: only when they change
+            self._names = names
+            category_ticks(self.plot, names, axis="left")
+            self.plot.getPlotItem().setYRange(-0.6, max(0.4, len(rows) - 0.4), padding=0)
+        while len(self.labels) < len(rows):  # text items are reused, never re-created
+            label = pg.TextItem("", anchor=(0, 0.5))
             self.plot.addItem(label, ignoreBounds=True)
             self.labels.append(label)
-        top = max([*targets, *current, 1.0])
-        bottom = min([*targets, *current, 0.0])
-        self.plot.getPlotItem().setXRange(bottom * 1.1, top * 1.22, padding=0)
-        self.plot.getPlotItem().setYRange(-0.6, max(0.4, len(rows) - 0.4), padding=0)
+        for number, label in enumerate(self.labels):
+            row = rows[number] if number < len(rows) else None
+            drift = None if row is None else row.drift_pp
+            if row is None or drift is None or (row.target is None and not drift):
+                label.setText("")
+                continue
+            text = f"{drift:+.1f} pp" if row.target is not None else "no target"
+            label.setText(text)
+            label.setColor(theme.warning if row.beyond_limit else theme.muted)
+            label.setPos(max(current[number], targets[number], 0.0) + 0.6, number)
+        top = max([*targets, *current, 1.0]) * 1.22
+        bottom = min([*targets, *current, 0.0]) * 1.1
+        low, high = self._x_range
+        if top > high or top < 0.7 * high or bottom < low or bottom > 0.7 * low:
+            self._x_range = (bottom, top)  # with slack: the axis is not redrawn every tick
+            self.plot.getPlotItem().setXRange(bottom, top, padding=0)
 
     def _summarise(
         self,
@@ -293,4 +317,4 @@ class AllocationView(QWidget):
         self.model.refresh_style()
         self._legend()
         if self.rows:
-            self._draw(self.rows, self.max_drift_pct())
+            self._draw(chart_rows(self.rows, MAX_CHART_ROWS), self.max_drift_pct())

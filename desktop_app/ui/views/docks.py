@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RISK_POLL_MS = 1_000
+#: The allocation table and bars follow prices once a second (weights drift slowly).
+ALLOCATION_S = 1.0
 CORRELATION_POLL_MS = 5_000
 
 
@@ -131,6 +134,7 @@ class ViewDocks(QObject):
             self.actions[spec.key] = action
         self._seen: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._allocation_at = 0.0
         size = window.size()
         self.default_layout()
         window.layout().activate()
@@ -224,6 +228,11 @@ class ViewDocks(QObject):
         if not task.cancelled() and task.exception() is not None:
             log.error("%s failed", task.get_name(), exc_info=task.exception())
 
+    async def settled(self) -> None:
+        """Wait for the loads in flight (tests, and the screenshot automation)."""
+        while self._tasks:
+            await asyncio.gather(*tuple(self._tasks), return_exceptions=True)
+
     def start(self) -> None:
         """First loads once the views are on screen."""
         self.spawn(self.pnl.read_history(), "reading the equity curve")
@@ -234,9 +243,11 @@ class ViewDocks(QObject):
                 self._shown(key, True)
 
     def prices_updated(self, flush: PriceFlush, totals: Mapping[str, Any]) -> None:
-        """One coalesced price flush with the ledger totals computed for it."""
+        """New prices with the ledger totals the window computed for them."""
         self.pnl.prices_updated(flush.timestamp, totals)
-        if self._visible("allocation"):
+        now = time.monotonic()
+        if self._visible("allocation") and now - self._allocation_at >= ALLOCATION_S:
+            self._allocation_at = now
             self.allocation.refresh(totals)
 
     def _visible(self, key: str) -> bool:

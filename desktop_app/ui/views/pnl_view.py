@@ -75,6 +75,9 @@ DEFAULT_RANGE = "1D"
 #: Symbols shown as bars; the rest are summed into "others".
 MAX_SYMBOL_BARS = 14
 MIN_HISTORY_POLL_S = 10.0
+#: The charts redraw at most this often (the live points are all kept): a line that moves
+#: four times a second reads as live, and a repaint of a chart's axes is not free.
+REDRAW_MS = 250
 #: The narrowest time window shown (a brand-new portfolio's first minutes).
 MIN_SPAN_S = 300.0
 
@@ -189,6 +192,11 @@ class PnlView(QWidget):
         self.history_timer.setInterval(int(interval * 1000))
         self.history_timer.timeout.connect(self.reload_history)
         self.history_timer.start()
+        self._by_symbol: Mapping[str, Any] | None = None
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setSingleShot(True)
+        self.redraw_timer.setInterval(REDRAW_MS)
+        self.redraw_timer.timeout.connect(self.redraw)
         self._show_empty()
         self._show_headline()
 
@@ -245,8 +253,15 @@ class PnlView(QWidget):
         if drawdown is None and not len(self.history):
             drawdown, wealth = self._session_drawdown(equity)
         self.tail.add(when_s, equity, drawdown, wealth)
+        self._by_symbol = totals["by_symbol"]
+        if not self.redraw_timer.isActive():  # charts redraw at most every REDRAW_MS
+            self.redraw_timer.start()
+
+    def redraw(self) -> None:
+        """Draw the live points and the bars received since the last redraw."""
         self._draw_tail()
-        self.show_symbol_pnl(totals["by_symbol"])
+        if self._by_symbol is not None:
+            self.show_symbol_pnl(self._by_symbol)
 
     def _session_drawdown(self, equity: float) -> tuple[float, float]:
         """Without any stored snapshot: drawdown from the session's own peak."""
@@ -349,9 +364,16 @@ class PnlView(QWidget):
         span = RANGES.get(self.range_name or "ALL")
         start = first if span is None else max(first, last - span)  # no empty left part
         start = min(start, last - MIN_SPAN_S)
-        pad = max(1.0, (last - start) * 0.02)
         box = self.equity_plot.getPlotItem().getViewBox()
-        box.setXRange(start, last + pad, padding=0)
+        (low, high), width = box.viewRange()[0], last - start
+        steady = low <= start + 0.01 * width and last <= high <= last + 0.12 * width
+        if not force and steady and span is not None:
+            return  # the latest point is in view: no re-layout of the axes at every tick
+        # headroom on the right, so the window moves in steps of a tenth of its width
+        headroom = max(1.0, width * (0.02 if span is None else 0.1))
+        box.setXRange(
+            start if span is None else last + headroom - width, last + headroom, padding=0
+        )
         box.enableAutoRange(y=True)
         self.drawdown_plot.getPlotItem().getViewBox().enableAutoRange(y=True)
 
