@@ -28,6 +28,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import APP_NAME, __version__
+from desktop_app.windows_shell import set_app_user_model_id
 
 if TYPE_CHECKING:  # the engine is imported after the splash is on screen
     from desktop_app.portfolio import PortfolioManager, StoreError
@@ -85,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="quit on its own after SECONDS (automation and smoke tests)",
     )
+    parser.add_argument(
+        "--self-test",
+        nargs="?",
+        const="",
+        type=str,
+        metavar="REPORT",
+        help="check this installation in a temporary data folder (engine, window, a trade, "
+        "the database) and exit 0 or 1; the report goes to stdout and to REPORT if given",
+    )
     return parser
 
 
@@ -109,7 +119,10 @@ def app_icon() -> QIcon:
     from desktop_app.resources import resource_path
 
     try:
-        return QIcon(str(resource_path("icons", "portfolio-desk.png")))
+        icon = QIcon(str(resource_path("icons", "portfolio-desk.png")))
+        # the .ico's sizes are drawn one by one: a crisp 16-48 px title bar and taskbar
+        icon.addFile(str(resource_path("icons", "portfolio-desk.ico")))
+        return icon
     except FileNotFoundError:
         from PySide6.QtGui import QPixmap
 
@@ -388,6 +401,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_app.ui.splash import show_splash
 
     args = build_parser().parse_args(argv)
+    set_app_user_model_id()
+    if args.self_test is not None:
+        from desktop_app.self_test import run_self_test
+
+        return run_self_test(Path(args.self_test) if args.self_test else None)
     if sys.stderr is not None:  # until the log file exists (setup_logging replaces this)
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     app = QApplication.instance() or QApplication(sys.argv[:1])
