@@ -34,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .analytics_build import AnalyticsInputs, ReportBuilder, latest_moment, ledger_start
 from .analytics_dashboard import CurveView, DashboardData, curve_view, dashboard_data

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .errors import ComponentUnavailableError, RebalanceError
 from .values import utc_now

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .breakers import Breaker
 from .price_history import PriceHistory
