@@ -280,7 +280,7 @@ class PortfolioAnalytics:
         tracker = self._manager.position_tracker
         summary = tracker.get_portfolio_summary()
         open_positions = tracker.get_all_open_positions()
-        now = utc_now()
+        now = self._manager.now()
         held = sorted({p.symbol for p in open_positions})
         references = await self._prices_24h_ago(held, now)
         notes = () if view.snapshots else (_no_history_note(self.store),)
