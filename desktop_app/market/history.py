@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
+from desktop_app.lazy import pd
 from desktop_app.portfolio.values import normalize_symbol, utc_now
 
 from .bars import BAR_COLUMNS

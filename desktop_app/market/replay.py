@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from desktop_app.lazy import pd
 from desktop_app.portfolio.values import as_utc, normalize_symbol
 
 from .errors import MarketDataError

@@ -20,7 +20,8 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from . import metrics
 from .analytics_period import MetricPeriod, resolve_window

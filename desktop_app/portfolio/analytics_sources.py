@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .analytics_returns import clean_curve, empty_curve
 from .ledger_history import closes_from_bars
@@ -33,22 +33,32 @@ __all__ = ["ClosesCache", "EquityCurveCache", "FillsCache"]
 
 #: Bars are read in slices of this length, so a long history never sits in memory at once.
 _READ_SLICE = timedelta(days=90)
-_ONE_NS = pd.Timedelta(1, unit="ns")
 
 
 class EquityCurveCache:
     """The store's equity snapshots, refreshed with only the rows added since."""
 
     def __init__(self) -> None:
-        self.frame = empty_curve()
+        self._frame: pd.DataFrame | None = None  # built on first use: pandas loads lazily
         self._lock = asyncio.Lock()
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = empty_curve()
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pd.DataFrame) -> None:
+        self._frame = value
 
     async def refresh(self, store: Any) -> bool:
         """Fetch new snapshots; True when the curve changed."""
         if store is None:
             return False
         async with self._lock:
-            last = None if self.frame.empty else self.frame.index[-1].to_pydatetime()
+            last = None if self._frame is None or self._frame.empty else self._frame.index[-1]
+            last = None if last is None else last.to_pydatetime()
             raw = await store.read_equity_curve(start=last)
             if raw.empty:
                 return False
@@ -86,7 +96,7 @@ def _bin_closes(
     known = closes_from_bars(bars, spacing)
     binned = known.resample(rule).last().dropna()
     step = pd.Timedelta(1, unit=rule)
-    binned.index = binned.index + step - _ONE_NS
+    binned.index = binned.index + step - pd.Timedelta(1, unit="ns")
     return binned, spacing
 
 

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from . import metrics
 from .analytics_report import BenchmarkComparison, RelativeMetrics, ReturnStatistics

@@ -17,10 +17,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .errors import ComponentUnavailableError, RebalanceError
-from .values import utc_now
 
 __all__ = ["DailyCloseSource", "FrameDailyCloses", "StoreDailyCloses", "daily_closes_from_bars"]
 
@@ -95,7 +94,7 @@ class StoreDailyCloses:
                 "This strategy needs price history, which lives in the portfolio's database; "
                 "this portfolio runs without one (open it with a data dir)"
             )
-        end = utc_now() if end is None else end
+        end = self._manager.now() if end is None else end
         start = end - timedelta(days=days + 2)
         loop = asyncio.get_running_loop()
         columns: dict[str, pd.Series] = {}

@@ -25,7 +25,8 @@ from datetime import datetime
 from itertools import accumulate
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from .records import CashMovement, Fill, OrderSide
 from .values import ZERO, ledger_math
@@ -44,7 +45,6 @@ __all__ = [
 
 #: The tag group of positions without a tag.
 UNTAGGED = "(untagged)"
-_ONE_NS = pd.Timedelta(1, unit="ns")
 
 
 def _ns(times: Iterable[datetime] | pd.DatetimeIndex) -> np.ndarray:

@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 log = logging.getLogger(__name__)
 

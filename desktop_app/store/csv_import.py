@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from .bars import BAR_COLUMNS, bar_problems
 from .errors import CsvImportError, PriceDataError, RowProblem

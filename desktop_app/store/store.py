@@ -301,6 +301,11 @@ class Store:
         await self.flush()
         return await self._read(history.read_equity_curve, self._db, start, end)
 
+    async def last_equity_time(self) -> datetime | None:
+        """When the latest equity snapshot was taken (market time), or None."""
+        await self.flush()
+        return await self._read(history.last_equity_time, self._db)
+
     async def append_record(
         self, kind: str, payload: Mapping[str, Any], timestamp: datetime | None = None
     ) -> None:
