@@ -196,13 +196,17 @@ class Desk:
             fills = [f for f in await fresh.store.read_fills() if f.position_id == self.position_id]
             if len(fills) != 2:
                 raise SelfTestError(f"the journal holds {len(fills)} fills of the trade, not 2")
+            curve = await fresh.store.read_equity_curve()  # pandas, imported on first use
+            if "equity" not in curve.columns:
+                raise SelfTestError(f"the equity curve has no equity column: {list(curve.columns)}")
             problems = await fresh.store.check_integrity(full=True)
             if problems:
                 raise SelfTestError("integrity_check: " + "; ".join(problems))
         finally:
             await fresh.shutdown()
         return (
-            f"reopened: 2 fills, 0 open, realized P&L and cash {tracker.cash} match; integrity ok"
+            f"reopened: 2 fills, 0 open, realized P&L and cash {tracker.cash} match; "
+            f"{len(curve)} equity snapshots; integrity ok"
         )
 
     def check_log(self) -> str:

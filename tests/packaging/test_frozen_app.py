@@ -109,7 +109,8 @@ def test_the_bundle_leaves_out_what_the_app_does_not_use(frozen_app):
 
 def test_the_bundle_holds_everything_the_app_loads_at_run_time(frozen_app):
     modules = bundled_modules(frozen_app)
-    for needed in ("desktop_app.market", "desktop_app.self_test", "playhouse.migrate", "qasync"):
+    needed_modules = ("desktop_app.market", "desktop_app.self_test", "pandas", "playhouse.migrate")
+    for needed in (*needed_modules, "qasync"):
         assert needed in modules, needed
     assert "ccxt.async_support" in modules  # the live feed ships with the installer
     internal = frozen_app.folder / "_internal"
