@@ -105,7 +105,10 @@ class Desk:
         from PySide6.QtGui import QAction
 
         window = self.window
-        window.findChild(QAction, "actionOpenPosition").trigger()
+        action = window.findChild(QAction, "actionOpenPosition")
+        if action is None:
+            raise SelfTestError("the main window has no Open position action")
+        action.trigger()
         dialog = window.trading.open_dialog
         if dialog is None or not dialog.isVisible():
             raise SelfTestError("the Open position ticket did not open")
