@@ -157,7 +157,12 @@ def setup_logging(data_dir: Path) -> Path:
 
 # ------------------------------------------------------------------------- wiring
 class FirstPaint(QObject):
-    """Logs the first paint of the window: the start-up time a trader actually sees."""
+    """Logs the first paint of the window: the start-up time a trader actually sees.
+
+    Then pandas is imported on the main thread (see ``desktop_app.lazy``): the window is up,
+    and the engine's worker threads, which wait for it, never import it concurrently with
+    the Qt loop.
+    """
 
     def __init__(self, target: QObject) -> None:
         super().__init__(target)
@@ -169,7 +174,17 @@ class FirstPaint(QObject):
             self.painted_at = time.perf_counter()
             log.info("window painted %.0f ms after start", (self.painted_at - STARTED) * 1000)
             watched.removeEventFilter(self)
+            QTimer.singleShot(0, load_pandas)
         return False
+
+
+def load_pandas() -> None:
+    """Import pandas on the main thread now (about a second, once)."""
+    from desktop_app.lazy import pd
+
+    started = time.perf_counter()
+    pd.load()
+    log.info("pandas loaded on the main thread in %.0f ms", (time.perf_counter() - started) * 1000)
 
 
 def replay_file(args: argparse.Namespace, settings: Any) -> Path | None:
@@ -480,6 +495,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop_app.self_test import run_self_test
 
         return run_self_test(Path(args.self_test) if args.self_test else None)
+    from desktop_app.lazy import pd
+
+    pd.defer_to_main_thread()  # loaded after the first paint (see FirstPaint)
     if sys.stderr is not None:  # until the log file exists (setup_logging replaces this)
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     app = QApplication.instance() or QApplication(sys.argv[:1])

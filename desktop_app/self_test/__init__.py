@@ -53,6 +53,9 @@ def run_self_test(report_path: Path | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop_app.app import app_icon, setup_logging
+    from desktop_app.lazy import pd
+
+    pd.load()  # on the main thread, before the loop runs (see desktop_app.lazy)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SqliteDatabase
 
+from desktop_app.lazy import pd as lazy_pd
+
 from .codec import from_ms, to_ms
 from .errors import PriceDataError
 
@@ -96,8 +98,8 @@ def bar_problems(values: np.ndarray) -> dict[int, list[str]]:
 def arrays_from_frame(bars: Any) -> tuple[np.ndarray, np.ndarray]:
     """(ts_ms int64, values float64 (n, 5)) from the contract's bar DataFrame; validated."""
     import numpy as np
-    import pandas as pd
 
+    pd = lazy_pd.load()
     if not isinstance(bars, pd.DataFrame):
         raise PriceDataError(f"bars must be a pandas DataFrame, got {type(bars).__name__}")
     missing = [name for name in BAR_COLUMNS if name not in bars.columns]
@@ -147,8 +149,8 @@ def upsert_bars(
 def frame_from_rows(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> pd.DataFrame:
     """Rows of (ts_ms, value, …) → a float DataFrame indexed by UTC time."""
     import numpy as np
-    import pandas as pd
 
+    pd = lazy_pd.load()
     if not rows:
         index = pd.DatetimeIndex([], tz="UTC", name="timestamp")
         return pd.DataFrame({name: np.array([], dtype=np.float64) for name in columns}, index=index)
