@@ -327,8 +327,9 @@ async def write_store(folder: Path, inputs: AnalyticsInputs, effects: list) -> N
     for symbol, closes in inputs.closes.items():
         opened = (closes.index - pd.Timedelta(days=1) + pd.Timedelta(1, "ns")).as_unit("ms")
         values = closes.to_numpy().tolist()
-        db.executemany(
-            'INSERT INTO "price_bar" VALUES (?, ?, ?, ?, ?, ?, ?)',
+        db.executemany(  # daily bars
+            'INSERT INTO "price_bar" ("symbol", "interval_s", "ts_ms", "open", "high", "low", '
+            '"close", "volume") VALUES (?, 86400, ?, ?, ?, ?, ?, ?)',
             [
                 (symbol, int(t), v, v, v, v, 1.0)
                 for t, v in zip(opened.asi8.tolist(), values, strict=True)

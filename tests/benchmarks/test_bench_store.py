@@ -149,8 +149,9 @@ def build_database(folder: Path) -> None:
     for symbol in SYMBOLS:
         ts = 1_600_000_000_000 + np.arange(per_symbol, dtype=np.int64) * 60_000
         close = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, per_symbol)))
-        db.executemany(
-            'INSERT INTO "price_bar" VALUES (?, ?, ?, ?, ?, ?, ?)',
+        db.executemany(  # the feed's 1-minute bars
+            'INSERT INTO "price_bar" ("symbol", "interval_s", "ts_ms", "open", "high", "low", '
+            '"close", "volume") VALUES (?, 60, ?, ?, ?, ?, ?, ?)',
             zip(
                 repeat(symbol),
                 ts.tolist(),
