@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SqliteDatabase
 
+from desktop_app.portfolio.bar_closes import INTERVAL_COLUMN
+
 from .bar_intervals import (
     BarArrays,
     BarInterval,
@@ -39,8 +41,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 BAR_COLUMNS = ("open", "high", "low", "close", "volume")
-#: The column of a read frame holding each bar's interval in seconds (int64).
-INTERVAL_COLUMN = "interval_s"
 #: Rows per executemany call; progress is reported after each chunk.
 CHUNK_ROWS = 10_000
 
