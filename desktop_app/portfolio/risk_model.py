@@ -190,9 +190,9 @@ def build_panel(
         return None
     daily = {s: (histories[s].day_keys, histories[s].daily) for s in symbols}
     first_day, _ = _window(daily, lookback_days)
-    partly_hourly = [s for s in symbols if histories[s].hour_keys.size]
+    uncovered = [s for s in symbols if not _hourly_covers(histories[s], first_day)]
     notes: list[str] = []
-    if all(_hourly_covers(histories[s], first_day) for s in symbols):
+    if not uncovered:
         step = 1
         binned = {s: (histories[s].hour_keys, histories[s].hourly) for s in symbols}
         first, last = _window(binned, lookback_days * HOURS_PER_DAY)
@@ -200,11 +200,10 @@ def build_panel(
         step = HOURS_PER_DAY
         binned = daily
         first, last = _window(binned, lookback_days)
-        if partly_hourly:
+        if any(histories[s].hour_keys.size for s in symbols):
             notes.append(
-                f"sampled daily: hourly-or-finer bars of "
-                f"{', '.join(s for s in symbols if not _hourly_covers(histories[s], first_day))}"
-                f" do not cover the {last - first}-day window"
+                f"sampled daily: the hourly-or-finer bars of {', '.join(uncovered)} do not "
+                f"cover the {last - first}-day window"
             )
     closes = _aligned(binned, symbols, first, last, step, notes)
     limiting = max(symbols, key=lambda s: int(binned[s][0][0]))
