@@ -2,7 +2,8 @@
 
 Every reader of price history — the risk model (:mod:`.price_history`), the analytics
 (:mod:`.analytics_sources`, :mod:`.ledger_history`) and the rebalancer
-(:mod:`.daily_closes`) — goes through :func:`closes_at_bar_ends`.
+(:mod:`.daily_closes`) — goes through :func:`bar_end_closes` (numpy arrays, for binning
+with integer keys) or its pandas view :func:`closes_at_bar_ends`.
 
 **Where a close belongs.** A bar covers ``[open, open + interval)``; its close is the price
 at its *end*, ``open + interval``: a daily bar opened on 1 March closes at midnight into 2
@@ -35,7 +36,7 @@ import numpy as np
 
 from desktop_app.lazy import pd
 
-__all__ = ["INTERVAL_COLUMN", "closes_at_bar_ends", "last_close_per_bin"]
+__all__ = ["INTERVAL_COLUMN", "bar_end_closes", "closes_at_bar_ends", "last_close_per_bin"]
 
 #: The column of ``Store.read_bars`` frames holding each bar's interval in seconds.
 INTERVAL_COLUMN = "interval_s"
@@ -62,6 +63,26 @@ def _intervals_s(bars: Any, opened: np.ndarray, interval_s: int | None) -> np.nd
     return np.full(opened.size, int(interval_s), dtype=np.int64)
 
 
+def bar_end_closes(
+    bars: pd.DataFrame | pd.Series,
+    interval_s: int | None = None,
+    *,
+    max_interval_s: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays behind :func:`closes_at_bar_ends`: (last instants in epoch ns, closes,
+    intervals in s), ascending by instant — for callers that bin with numpy."""
+    closes = bars["close"] if isinstance(bars, pd.DataFrame) else bars
+    values = closes.to_numpy(dtype="float64")
+    opened = _open_ns(closes.index)
+    intervals = _intervals_s(bars, opened, interval_s)
+    keep = np.isfinite(values) & (values > 0.0)
+    if max_interval_s is not None:
+        keep &= intervals <= max_interval_s
+    known = opened[keep] + intervals[keep] * _NS_PER_S - 1
+    order = np.argsort(known, kind="stable")
+    return known[order], values[keep][order], intervals[keep][order]
+
+
 def closes_at_bar_ends(
     bars: pd.DataFrame | pd.Series,
     interval_s: int | None = None,
@@ -75,18 +96,9 @@ def closes_at_bar_ends(
     non-positive closes are dropped, and with ``max_interval_s`` the bars coarser than it.
     The result is float64, ascending, named ``close``.
     """
-    closes = bars["close"] if isinstance(bars, pd.DataFrame) else bars
-    values = closes.to_numpy(dtype="float64")
-    opened = _open_ns(closes.index)
-    intervals = _intervals_s(bars, opened, interval_s)
-    keep = np.isfinite(values) & (values > 0.0)
-    if max_interval_s is not None:
-        keep &= intervals <= max_interval_s
-    known = opened[keep] + intervals[keep] * _NS_PER_S - 1
-    values = values[keep]
-    order = np.argsort(known, kind="stable")
-    index = pd.DatetimeIndex(pd.to_datetime(known[order], utc=True))
-    return pd.Series(values[order], index=index, name="close")
+    known, values, _ = bar_end_closes(bars, interval_s, max_interval_s=max_interval_s)
+    index = pd.DatetimeIndex(pd.to_datetime(known, unit="ns", utc=True))
+    return pd.Series(values, index=index, name="close")
 
 
 def last_close_per_bin(closes: pd.Series, sampling: str | pd.Timedelta) -> pd.Series:

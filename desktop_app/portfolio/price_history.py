@@ -4,7 +4,7 @@ The store keeps the feed's 1-minute bars and imported history of any resolution 
 4-hourly, daily), every bar with its interval. The risk model samples hourly where
 hourly-or-finer bars cover its window, else daily (see :mod:`.risk_model`), so this cache
 keeps two series per symbol, each close placed at its bar's end
-(:func:`.bar_closes.closes_at_bar_ends`):
+(:func:`.bar_closes.bar_end_closes`):
 
 * **hourly**: the last close in each UTC hour, from bars of an hour or finer only (a daily
   bar's close is never passed off as an hourly observation);
@@ -17,7 +17,7 @@ close. That is 8,760 + 365 floats a year per symbol, however many minute bars si
 
 The first read of a symbol loads ``lookback_days`` of bars back from its *last stored bar*
 (not from now, so an imported history that ends last year still counts); later reads only
-fetch the bars of the last two days again (their bins may have grown), and at most every
+fetch the bars from the last one read on (its bins may have grown), and at most every
 ``refresh_interval_s`` per symbol: the store holds minute bars, so re-reading more often
 cannot change an hourly sample by more than the last minute. Resampling runs in the
 default executor, never on the event loop.
@@ -38,16 +38,13 @@ import numpy as np
 
 from desktop_app.lazy import pd
 
-from .bar_closes import closes_at_bar_ends
+from .bar_closes import bar_end_closes
 
 log = logging.getLogger(__name__)
 
 HOUR_S = 3_600
 DAY_S = 86_400
 _NS_PER_S = 10**9
-#: Days re-read on a refresh: the last day's bins may have grown, and a day's bins depend on
-#: bars opened up to a day before it.
-_REREAD_DAYS = 2
 
 
 class BarSource(Protocol):
@@ -89,13 +86,15 @@ def _no_keys() -> np.ndarray:
     return np.empty(0, np.int64)
 
 
-def _last_per_bin(closes: pd.Series, bin_s: int) -> tuple[np.ndarray, np.ndarray]:
+def _last_per_bin(
+    known_ns: np.ndarray, closes: np.ndarray, bin_s: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(bin keys, last close in each) of closes stamped at their bar's last instant."""
-    if closes.empty:
+    if known_ns.size == 0:
         return _no_keys(), np.empty(0)
-    keys = pd.DatetimeIndex(closes.index).as_unit("ns").asi8 // (bin_s * _NS_PER_S)
+    keys = known_ns // (bin_s * _NS_PER_S)
     last = np.flatnonzero(np.append(np.diff(keys) != 0, True))
-    return keys[last], closes.to_numpy(dtype="float64")[last]
+    return keys[last], closes[last]
 
 
 def bin_closes(bars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -106,21 +105,19 @@ def bin_closes(bars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     """
     if bars.empty or "close" not in bars:
         return _no_keys(), np.empty(0), _no_keys(), np.empty(0)
-    hours = _last_per_bin(closes_at_bar_ends(bars, max_interval_s=HOUR_S), HOUR_S)
-    days = _last_per_bin(closes_at_bar_ends(bars, max_interval_s=DAY_S), DAY_S)
+    known, closes, intervals = bar_end_closes(bars, max_interval_s=DAY_S)
+    hourly = intervals <= HOUR_S
+    hours = _last_per_bin(known[hourly], closes[hourly], HOUR_S)
+    days = _last_per_bin(known, closes, DAY_S)
     return (*hours, *days)
 
 
 def _splice(
-    keys: np.ndarray, values: np.ndarray, new_keys: np.ndarray, new_values: np.ndarray, since: int
+    keys: np.ndarray, values: np.ndarray, new_keys: np.ndarray, new_values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cached bins before ``since``, then the re-read bins from ``since`` on."""
-    old = keys < since
-    new = new_keys >= since
-    return (
-        np.concatenate([keys[old], new_keys[new]]),
-        np.concatenate([values[old], new_values[new]]),
-    )
+    """Cached bins before the first re-read bin, then the re-read bins."""
+    old = keys < new_keys[0]
+    return np.concatenate([keys[old], new_keys]), np.concatenate([values[old], new_values])
 
 
 class PriceHistory:
@@ -197,7 +194,7 @@ class PriceHistory:
                 return old
             self._read_at[symbol] = time.monotonic()
             loop = asyncio.get_running_loop()
-            if old is None or old.empty:
+            if old is None or old.empty or old.last_bar is None:
                 last = await source.last_bar_time(symbol)
                 if last is None:
                     self._cache[symbol] = SymbolHistory.nothing(symbol)
@@ -221,17 +218,25 @@ class PriceHistory:
             return history
 
     async def _refreshed(self, source: BarSource, old: SymbolHistory) -> SymbolHistory:
-        """``old`` with its last days re-read (``old`` itself when nothing changed)."""
-        reread_day = int(old.day_keys[-1]) - _REREAD_DAYS
-        since = pd.Timestamp(reread_day * DAY_S, unit="s", tz="UTC").to_pydatetime()
-        bars = await source.read_bars(old.symbol, since, None)
+        """``old`` with the bars from its last bar on read again (``old`` itself when that
+        changes nothing).
+
+        The merged series has no overlapping bars, so bar ends follow open times: every bin
+        from the one holding the last bar's close on is recomputed from the re-read bars
+        alone (a bin's close is its latest one), and the bins before it stay as cached.
+        """
+        bars = await source.read_bars(old.symbol, old.last_bar, None)
         if bars.empty:
             return old
         loop = asyncio.get_running_loop()
         hour_keys, hourly, day_keys, daily = await loop.run_in_executor(None, bin_closes, bars)
-        complete_day = reread_day + 1  # its bars all opened after ``since``
-        hour_keys, hourly = _splice(old.hour_keys, old.hourly, hour_keys, hourly, complete_day * 24)
-        day_keys, daily = _splice(old.day_keys, old.daily, day_keys, daily, complete_day)
+        if day_keys.size == 0:
+            return old
+        if hour_keys.size:
+            hour_keys, hourly = _splice(old.hour_keys, old.hourly, hour_keys, hourly)
+        else:
+            hour_keys, hourly = old.hour_keys, old.hourly
+        day_keys, daily = _splice(old.day_keys, old.daily, day_keys, daily)
         unchanged = (
             np.array_equal(hour_keys, old.hour_keys)
             and np.array_equal(hourly, old.hourly)

@@ -41,11 +41,9 @@ _UNITS = ((7 * 86_400, "week"), (86_400, "day"), (3_600, "hour"), (60, "minute")
 
 def describe_interval(interval_s: int) -> str:
     """``60`` → "1 minute", ``14400`` → "4 hours", ``86400`` → "1 day", ``90`` → "90 seconds"."""
-    for size, unit in _UNITS:
-        if interval_s % size == 0:
-            count = interval_s // size
-            return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-    return f"{interval_s} seconds"  # unreachable: every whole number of seconds divides by 1
+    size, unit = next((size, unit) for size, unit in _UNITS if interval_s % size == 0)
+    count = interval_s // size
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
 
 def check_interval(interval_s: object) -> int:
@@ -101,6 +99,10 @@ class BarArrays:
     def __len__(self) -> int:
         return int(self.ts_ms.size)
 
+    @classmethod
+    def empty(cls) -> BarArrays:
+        return cls(np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 5)))
+
     def within(self, low_ms: int, high_ms: int) -> BarArrays:
         keep = (self.ts_ms >= low_ms) & (self.ts_ms <= high_ms)
         return BarArrays(self.ts_ms[keep], self.interval_s[keep], self.values[keep])
@@ -116,7 +118,7 @@ def merge_resolutions(parts: Sequence[BarArrays]) -> BarArrays:
     """
     ordered = sorted((p for p in parts if len(p)), key=lambda p: int(p.interval_s[0]))
     if not ordered:
-        return BarArrays(np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 5)))
+        return BarArrays.empty()
     kept = ordered[0]
     for part in ordered[1:]:
         starts = kept.ts_ms

@@ -221,7 +221,7 @@ def _read_interval(
         (symbol, interval_s, low, high),
     ).fetchall()
     if not rows:
-        return BarArrays(np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 5)))
+        return BarArrays.empty()
     data = np.array(rows, dtype=np.float64)
     ts = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     return BarArrays(ts, np.full(ts.size, interval_s, dtype=np.int64), data[:, 1:])
@@ -243,9 +243,10 @@ def read_bars(
     if interval_s is not None:
         return bar_frame(_read_interval(db, symbol, interval_s, low, high))
     intervals = stored_intervals(db, symbol)
-    if len(intervals) <= 1:
-        only = intervals[0] if intervals else 0
-        return bar_frame(_read_interval(db, symbol, only, low, high))
+    if not intervals:
+        return bar_frame(BarArrays.empty())
+    if len(intervals) == 1:
+        return bar_frame(_read_interval(db, symbol, intervals[0], low, high))
     margin = max(intervals) * 1_000
     parts = [_read_interval(db, symbol, i, low - margin, high + margin) for i in intervals]
     return bar_frame(merge_resolutions(parts).within(low, high))

@@ -134,3 +134,28 @@ async def test_an_hourly_reader_finds_a_daily_close_at_the_end_of_its_day(
     daily = daily_file["close"]
     assert hourly.iloc[:3].tolist() == daily.loc["2026-01-03":"2026-01-05"].tolist()
     assert hourly.iloc[-1] == 94_200.0
+
+
+async def test_the_risk_history_refreshed_as_minutes_arrive_equals_a_fresh_read(
+    tmp_path, prices_dir
+):
+    async with PortfolioManager(config(), data_dir=tmp_path) as pm:
+        await pm.store.import_bars_csv(prices_dir / "BTC-USDT_1d.csv", "BTC/USDT")
+        cached = PriceHistory(lambda: pm.store, lookback_days=30, refresh_interval_s=0)
+        before = (await cached.get(["BTC/USDT"]))["BTC/USDT"]
+        assert before.hour_keys.size == 0 and before.day_keys.size >= 30 + 1
+        # the feed runs in the evening of the file's last day, then into the next day
+        for start, first, last, minutes in (
+            ("2026-01-05 22:00", 93_000.0, 93_500.0, 90),
+            ("2026-01-05 23:30", 93_500.0, 93_700.0, 30),
+            ("2026-01-06 00:15", 93_650.0, 93_900.0, 20),
+        ):
+            await pm.store.write_bars("BTC/USDT", minute_path(start, first, last, minutes))
+            refreshed = (await cached.get(["BTC/USDT"], refresh=True))["BTC/USDT"]
+            fresh = (await PriceHistory(lambda: pm.store, lookback_days=30).get(["BTC/USDT"]))[
+                "BTC/USDT"
+            ]
+            for field in ("hour_keys", "hourly", "day_keys", "daily"):
+                np.testing.assert_array_equal(getattr(refreshed, field), getattr(fresh, field))
+    assert refreshed.daily[-2:].tolist() == [93_700.0, 93_900.0]  # 5 Jan: its last minute
+    assert refreshed.hour_keys.size == 3  # 22:00-22:59 … 00:00-00:59, never a daily close

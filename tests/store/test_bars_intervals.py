@@ -99,6 +99,25 @@ async def test_a_windowed_read_returns_exactly_the_rows_of_the_full_read(data_di
     assert window.index.tolist() == full.index[1:2].tolist()
 
 
+async def test_three_resolutions_merge_finest_first(data_dir):
+    store = Store(data_dir)
+    try:
+        await store.write_bars(
+            "SOL/USDT", flat_bars("2025-03-01", [10.0, 20.0, 30.0], freq="1D"), interval_s=DAY_S
+        )
+        for start, closes in (("2025-03-02 08:00", [21.0, 22.0]), ("2025-03-03 08:00", [31.0])):
+            four_hours = flat_bars(start, closes, freq="4h")  # 08:00 - 16:00, 08:00 - 12:00
+            await store.write_bars("SOL/USDT", four_hours, interval_s=FOUR_HOURS_S)
+        await store.write_bars("SOL/USDT", flat_bars("2025-03-03 10:00", [31.5, 31.6]))
+        merged = await store.read_bars("SOL/USDT")
+    finally:
+        await store.close()
+    # 1 March: its daily bar; 2 March: the 4-hour bars; 3 March: the minutes, which also
+    # overlap (and so replace) the 4-hour bar of 08:00
+    assert merged["close"].tolist() == [10.0, 21.0, 22.0, 31.5, 31.6]
+    assert merged["interval_s"].tolist() == [DAY_S, FOUR_HOURS_S, FOUR_HOURS_S, 60, 60]
+
+
 async def test_a_daily_and_an_hourly_import_of_one_symbol_coexist(data_dir, prices_dir):
     daily, hourly = file_bars(prices_dir, "SOL-USDT_1d"), file_bars(prices_dir, "SOL-USDT_1h")
     store = Store(data_dir)
