@@ -11,7 +11,7 @@ decided in :mod:`~desktop_app.store.bar_intervals`.
 Bulk writes go through the connection's ``executemany`` inside a peewee transaction (a
 peewee ``insert_many`` builds a query object per row, far too slow for the hundreds of
 thousands of rows an import brings). pandas is imported on first use only, so a headless
-engine that never touches price history starts without them (numpy too).
+engine that never touches price history starts without it.
 """
 
 from __future__ import annotations
