@@ -71,7 +71,7 @@ class AnalyticsInputs:
     """What one report reads, captured at one moment (see the module docstring).
 
     ``closes`` maps symbols to close prices indexed by the instant each was known (UTC; see
-    :func:`.ledger_history.closes_from_bars`); ``marks`` the
+    :func:`.bar_closes.closes_at_bar_ends`); ``marks`` the
     ledger's live prices with their times; ``fills_complete`` is False when only the most
     recent fills were available (attribution and realized gains then say so).
     """

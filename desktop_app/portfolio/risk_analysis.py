@@ -3,7 +3,7 @@
 Kept apart from :mod:`.risk_manager` (limits, checks, breakers, events) because it owns the
 caches that make a background recomputation cheap:
 
-* the :class:`PriceHistory` of hourly closes (incremental reads of the store's bars);
+* the :class:`PriceHistory` of hourly and daily closes (incremental reads of the store's bars);
 * return panels per symbol set, rebuilt only when the history changed;
 * the equity curve, read incrementally;
 * the history part of the last metrics, which :meth:`RiskAnalysis.quick_metrics` combines
