@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import APP_NAME, __version__
+from desktop_app.windows_shell import set_app_user_model_id
 
 if TYPE_CHECKING:  # the engine is imported after the splash is on screen
     from desktop_app.portfolio import PortfolioManager, StoreError
@@ -85,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="quit on its own after SECONDS (automation and smoke tests)",
     )
+    parser.add_argument(
+        "--self-test",
+        nargs="?",
+        const="",
+        type=str,
+        metavar="REPORT",
+        help="check this installation in a temporary data folder (engine, window, a trade, "
+        "the database) and exit 0 or 1; the report goes to stdout and to REPORT if given",
+    )
     return parser
 
 
@@ -109,7 +120,10 @@ def app_icon() -> QIcon:
     from desktop_app.resources import resource_path
 
     try:
-        return QIcon(str(resource_path("icons", "portfolio-desk.png")))
+        icon = QIcon(str(resource_path("icons", "portfolio-desk.png")))
+        # the .ico's sizes are drawn one by one: a crisp 16-48 px title bar and taskbar
+        icon.addFile(str(resource_path("icons", "portfolio-desk.ico")))
+        return icon
     except FileNotFoundError:
         from PySide6.QtGui import QPixmap
 
@@ -143,7 +157,12 @@ def setup_logging(data_dir: Path) -> Path:
 
 # ------------------------------------------------------------------------- wiring
 class FirstPaint(QObject):
-    """Logs the first paint of the window: the start-up time a trader actually sees."""
+    """Logs the first paint of the window: the start-up time a trader actually sees.
+
+    Then pandas is imported on the main thread (see ``desktop_app.lazy``): the window is up,
+    and the engine's worker threads, which wait for it, never import it concurrently with
+    the Qt loop.
+    """
 
     def __init__(self, target: QObject) -> None:
         super().__init__(target)
@@ -157,7 +176,77 @@ class FirstPaint(QObject):
             log.info("window painted %.0f ms after start", (self.painted_at - STARTED) * 1000)
             watched.removeEventFilter(self)
             self.painted.set()
+            QTimer.singleShot(0, load_pandas)
         return False
+
+
+def load_pandas() -> None:
+    """Import pandas on the main thread now (about a second, once)."""
+    from desktop_app.lazy import pd
+
+    started = time.perf_counter()
+    pd.load()
+    log.info("pandas loaded on the main thread in %.0f ms", (time.perf_counter() - started) * 1000)
+
+
+def replay_file(args: argparse.Namespace, settings: Any) -> Path | None:
+    """The history file ``--feed replay`` plays: the flag, else the saved setting."""
+    if args.replay_file:
+        return Path(args.replay_file)
+    return Path(settings.replay_file) if settings.replay_file else None
+
+
+def ledger_dir(data_dir: Path, args: argparse.Namespace, settings: Any) -> Path:
+    """Where the portfolio lives: the data dir, or a rehearsal ledger for a replay.
+
+    A replay rehearses on history — its prices and its clock are years old — so it trades
+    in its own ledger, ``<data dir>/rehearsals/<file name>``, and never touches the real
+    one. Each history file keeps its rehearsal between runs.
+    """
+    if (args.feed or settings.feed) != "replay":
+        return data_dir
+    played = replay_file(args, settings)
+    return data_dir / "rehearsals" / (played.stem if played else "stored-bars")
+
+
+def first_bar_time(path: Path | None) -> datetime | None:
+    """The first timestamp of an OHLCV CSV (read without loading the file), or None."""
+    if path is None:
+        return None
+    try:
+        with path.open(encoding="utf-8") as handle:
+            handle.readline()  # the header
+            first = handle.readline().split(",", 1)[0].strip()
+        moment = datetime.fromisoformat(first)
+    except (OSError, ValueError):
+        return None  # the feed reports the bad file when it tries to load it
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class RehearsalClock:
+    """Market time of a rehearsal: the replay feed's clock once it plays, else where the
+    replay starts — the file's first bar for a new rehearsal, or where the last session
+    stopped. The ledger never sees the wall clock, so its equity curve is history's."""
+
+    def __init__(self, start: datetime | None) -> None:
+        self.start = start or datetime.now(UTC)
+        self.feed: Any = None
+
+    def __call__(self) -> datetime:
+        return self.feed.now() if self.feed is not None else self.start
+
+    async def resume_from(self, manager: PortfolioManager) -> datetime | None:
+        """Continue where the ledger's market time stopped: its last fill, cash movement or
+        equity snapshot (None: a new rehearsal, which starts at the file's first bar)."""
+        tracker = manager.position_tracker
+        moments = [entry.timestamp for entry in tracker.recent_fills(1)]
+        moments += [movement.timestamp for movement in tracker.cash_movements()[-1:]]
+        if manager.store is not None and (last := await manager.store.last_equity_time()):
+            moments.append(last)
+        if not moments:
+            return None
+        self.start = max(moments)
+        return self.start
 
 
 def is_brand_new(data_dir: Path) -> bool:
@@ -167,7 +256,7 @@ def is_brand_new(data_dir: Path) -> bool:
     return not database_path(data_dir).exists()
 
 
-async def open_manager(data_dir: Path) -> PortfolioManager:
+async def open_manager(data_dir: Path, clock: Any = None) -> PortfolioManager:
     """The engine on ``<data dir>/portfolio.db``, restored and ready.
 
     Raises :class:`StoreError` (nothing changed) for a folder another Portfolio Desk is
@@ -175,7 +264,7 @@ async def open_manager(data_dir: Path) -> PortfolioManager:
     """
     from desktop_app.portfolio import PortfolioManager
 
-    manager = PortfolioManager(data_dir=data_dir)
+    manager = PortfolioManager(data_dir=data_dir, clock=clock)
     log.info("data folder: %s", manager.data_dir)
     try:
         await manager.initialize()
@@ -211,9 +300,10 @@ class MarketSession:
     in the event log and the status bar; the app keeps running without prices.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, rehearsal: RehearsalClock | None = None) -> None:
         self.feed: Any = None
         self.pipeline: Any = None
+        self.rehearsal = rehearsal
 
     async def start(
         self,
@@ -234,12 +324,20 @@ class MarketSession:
             window.report_feed_problem(f"No price feed: the market package is missing ({exc})")
             return
         options = self.feed_options(kind, manager, args, settings)
+        if kind == "replay" and self.rehearsal is not None:
+            options["replay_start"] = self.rehearsal.start
         try:
             feed = await loop.run_in_executor(None, lambda: market.create_feed(kind, **options))
         except (PortfolioError, OSError, ValueError) as exc:
             window.report_feed_problem(f"The {kind} price feed cannot start: {exc}")
             return
         self.feed = feed
+        if kind == "replay" and self.rehearsal is not None:  # on the history's own clock
+            self.rehearsal.feed = feed
+            window.event_log.add(
+                f"Rehearsal on history: prices and time come from the replay; this ledger "
+                f"({manager.data_dir}) is separate from your real portfolio"
+            )
         if (
             brand_new
             and kind == "simulated"
@@ -261,9 +359,7 @@ class MarketSession:
         kind: str, manager: PortfolioManager, args: argparse.Namespace, settings: Any
     ) -> dict[str, Any]:
         if kind == "replay":
-            replay = args.replay_file or (
-                Path(settings.replay_file) if settings.replay_file else None
-            )
+            replay = replay_file(args, settings)
             return {
                 "replay_files": [replay] if replay else [],
                 "speed": args.speed or settings.replay_speed,
@@ -301,27 +397,33 @@ async def run_app(
     apply_theme(app, settings.theme)
     reporter = ErrorReporter(log_path)
     reporter.install(loop)
-    brand_new = is_brand_new(data_dir)
+    ledger = ledger_dir(data_dir, args, settings)
+    brand_new = is_brand_new(ledger)
+    rehearsal = (
+        RehearsalClock(first_bar_time(replay_file(args, settings))) if ledger != data_dir else None
+    )
     if splash is not None:
         from desktop_app.ui.splash import set_stage
 
-        set_stage(splash, f"Opening {data_dir}…")
+        set_stage(splash, f"Opening {ledger}…")
     try:
-        manager = await open_manager(data_dir)
+        manager = await open_manager(ledger, rehearsal)
     except StoreError as exc:
         reporter.uninstall()
         if splash is not None:
             splash.close()
         return await refuse_to_start(args, exc)
     window = MainWindow(
-        manager, data_dir=data_dir, settings=settings, log_path=log_path, icon=app_icon()
+        manager, data_dir=ledger, settings=settings, log_path=log_path, icon=app_icon()
     )
     reporter.parent_widget = window
     first_paint = FirstPaint(window)
     window.show()
     if splash is not None:
         splash.finish(window)
-    market = MarketSession()
+    if rehearsal is not None:
+        await rehearsal.resume_from(manager)
+    market = MarketSession(rehearsal)
 
     async def guarded(work: Any, what: str) -> None:
         try:
@@ -396,6 +498,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_app.ui.splash import show_splash
 
     args = build_parser().parse_args(argv)
+    set_app_user_model_id()
+    if args.self_test is not None:
+        from desktop_app.self_test import run_self_test
+
+        return run_self_test(Path(args.self_test) if args.self_test else None)
+    from desktop_app.lazy import pd
+
+    pd.defer_to_main_thread()  # loaded after the first paint (see FirstPaint)
     if sys.stderr is not None:  # until the log file exists (setup_logging replaces this)
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
     app = QApplication.instance() or QApplication(sys.argv[:1])

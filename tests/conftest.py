@@ -20,6 +20,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from desktop_app.lazy import pd
+
+# pandas loads on the main thread before any test runs a Qt loop beside worker threads
+# (see desktop_app.lazy); the app's own lazy loading is tested through real app processes.
+pd.load()
+
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault(
     "PORTFOLIO_DESK_DATA_DIR", tempfile.mkdtemp(prefix="portfolio-desk-test-data-")

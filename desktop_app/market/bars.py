@@ -12,15 +12,17 @@ minute timestamps, float columns ``open, high, low, close, volume``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 __all__ = ["BAR_COLUMNS", "BarAggregator", "bars_frame", "empty_bars"]
 
 BAR_COLUMNS = ("open", "high", "low", "close", "volume")
 BAR_SECONDS = 60
-_EPOCH = pd.Timestamp(0, tz="UTC")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _OpenBar:

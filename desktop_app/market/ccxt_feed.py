@@ -30,8 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import pandas as pd
-
+from desktop_app.lazy import pd
 from desktop_app.portfolio.values import normalize_symbol
 
 from .bars import bars_frame, empty_bars

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
@@ -28,10 +29,12 @@ def create_feed(
     tick_rate_hz: float = 40.0,
     speed: float | None = None,
     replay_files: Sequence[Path | str] = (),
+    replay_start: datetime | None = None,
     exchange_id: str = "binance",
 ) -> PriceFeed:
     """A ready-to-start feed. ``speed``: market speed (simulated, default 1) or replay
-    speed (market seconds per second, default 60)."""
+    speed (market seconds per second, default 60). ``replay_start``: where a replay
+    begins (default: the files' first bar), e.g. where the last rehearsal stopped."""
     if isinstance(kind, str) and kind.strip().lower() == "live":
         kind = FeedKind.LIVE
     try:
@@ -50,7 +53,7 @@ def create_feed(
 
         if not replay_files:
             raise MarketDataError("a replay needs at least one OHLCV CSV file")
-        return ReplayFeed.from_csv(*replay_files, speed=speed or 60.0)
+        return ReplayFeed.from_csv(*replay_files, speed=speed or 60.0, start=replay_start)
     from .ccxt_feed import CcxtFeed
 
     return CcxtFeed(symbols or (), exchange_id=exchange_id)

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import pandas as pd
 
+from desktop_app.lazy import pd
 from desktop_app.portfolio.values import normalize_symbol, utc_now
 
-from .bars import BAR_COLUMNS
+from .bars import BAR_COLUMNS, BAR_SECONDS
 from .errors import MarketDataError
 
 log = logging.getLogger(__name__)
@@ -88,10 +88,12 @@ async def backfill_missing_bars(
     max_days: float = 7.0,
     now: datetime | None = None,
 ) -> dict[str, int]:
-    """Fetch the 1-minute bars each symbol is missing since its last stored bar.
+    """Fetch the 1-minute bars each symbol is missing since its last stored 1-minute bar.
 
-    Starts one minute after ``store.last_bar_time(symbol)``, or ``max_days`` ago for a
-    symbol with no bars (never earlier than that: a longer absence is left as a gap), and
+    Starts one minute after ``store.last_bar_time(symbol, 60)`` — the feed's own interval
+    only: imported daily or hourly history says nothing about which minutes are missing —
+    or ``max_days`` ago for a symbol with no minute bars (never earlier than that: a longer
+    absence is left as a gap), and
     stops at the current minute, which is not complete yet. A failure on one symbol is
     logged and does not stop the others. Returns the bars written per symbol.
     """
@@ -101,13 +103,13 @@ async def backfill_missing_bars(
     written: dict[str, int] = {}
     for symbol in symbols:
         try:
-            last = await store.last_bar_time(symbol)
+            last = await store.last_bar_time(symbol, BAR_SECONDS)
             since = earliest if last is None else max(earliest, last + minute)
             if since >= end:
                 continue
             bars = await source.fetch_bars(symbol, since, end)
             if len(bars):
-                await store.write_bars(symbol, bars)
+                await store.write_bars(symbol, bars, interval_s=BAR_SECONDS)
             written[symbol] = len(bars)
             log.info("backfilled %d %s bar(s) from %s", len(bars), symbol, since)
         except Exception as exc:  # history is a nicety; prices must keep flowing

@@ -38,7 +38,7 @@ from desktop_app.portfolio.errors import PortfolioError
 from desktop_app.portfolio.events import Event
 from desktop_app.portfolio.values import normalize_symbol
 
-from .bars import BarAggregator
+from .bars import BAR_SECONDS, BarAggregator
 from .conversion import PriceConverter
 from .errors import MarketDataError
 from .feed import FeedStatus, PriceFeed, Tick
@@ -355,7 +355,7 @@ class PricePipeline:
             return
         for index, (symbol, frame) in enumerate(bars.items()):
             try:
-                await self.store.write_bars(symbol, frame)
+                await self.store.write_bars(symbol, frame, interval_s=BAR_SECONDS)
             except Exception as exc:  # keep them and retry on the next flush
                 self.bar_write_errors += 1
                 log.warning("could not store %d %s bar(s), will retry: %s", len(frame), symbol, exc)

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from desktop_app.lazy import pd
 from desktop_app.portfolio.values import as_utc, normalize_symbol
 
+from .bars import BAR_COLUMNS, BAR_SECONDS
 from .errors import MarketDataError
 from .feed import FeedBase, FeedStatus, Tick
 from .history import read_ohlcv_csv, symbol_from_filename
@@ -45,11 +46,18 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _bar_ticks(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(times, prices, volumes) of the four ticks of every bar, in time order."""
+    """(times, prices, volumes) of the four ticks of every bar, in time order.
+
+    Each bar's interval is its ``interval_s`` (stored bars carry one), else the median
+    spacing of the file's bars.
+    """
     opens_s = (frame.index - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
     opens_s = np.asarray(opens_s, dtype=float)
-    interval_s = float(np.median(np.diff(opens_s))) if len(opens_s) > 1 else 60.0
-    o, h, lo, c, v = (frame[col].to_numpy(dtype=float) for col in frame.columns[:5])
+    if "interval_s" in frame.columns:
+        interval_s = frame["interval_s"].to_numpy(dtype=float)[:, None]
+    else:
+        interval_s = float(np.median(np.diff(opens_s))) if len(opens_s) > 1 else 60.0
+    o, h, lo, c, v = (frame[col].to_numpy(dtype=float) for col in BAR_COLUMNS)
     rising = c >= o
     second = np.where(rising, lo, h)
     third = np.where(rising, h, lo)
@@ -93,7 +101,7 @@ class ReplayFeed(FeedBase):
             if missing:
                 raise MarketDataError(f"{symbol} bars lack {', '.join(sorted(missing))}")
             if len(frame):
-                ordered = frame[["open", "high", "low", "close", "volume"]].sort_index()
+                ordered = frame.sort_index()
                 times, prices, volumes = _bar_ticks(ordered)
                 parts.append((times, np.full(len(times), index), prices, volumes))
         if not parts:
@@ -141,8 +149,12 @@ class ReplayFeed(FeedBase):
         end: datetime | None = None,
         **options: Any,
     ) -> ReplayFeed:
-        """Replay the 1-minute bars kept in the store."""
-        bars = {s: await store.read_bars(s, start=start, end=end) for s in symbols}
+        """Replay the 1-minute bars kept in the store (the feed's own interval: imported
+        daily or hourly history of the same symbols is not replayed as if it were minutes)."""
+        bars = {
+            s: await store.read_bars(s, start=start, end=end, interval_s=BAR_SECONDS)
+            for s in symbols
+        }
         return cls(bars, start=start, end=end, **options)
 
     # ----------------------------------------------------------------- reads

@@ -34,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .analytics_build import AnalyticsInputs, ReportBuilder, latest_moment, ledger_start
 from .analytics_dashboard import CurveView, DashboardData, curve_view, dashboard_data
@@ -280,7 +280,7 @@ class PortfolioAnalytics:
         tracker = self._manager.position_tracker
         summary = tracker.get_portfolio_summary()
         open_positions = tracker.get_all_open_positions()
-        now = utc_now()
+        now = self._manager.now()
         held = sorted({p.symbol for p in open_positions})
         references = await self._prices_24h_ago(held, now)
         notes = () if view.snapshots else (_no_history_note(self.store),)

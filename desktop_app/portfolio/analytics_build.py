@@ -20,7 +20,8 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from . import metrics
 from .analytics_period import MetricPeriod, resolve_window
@@ -70,7 +71,7 @@ class AnalyticsInputs:
     """What one report reads, captured at one moment (see the module docstring).
 
     ``closes`` maps symbols to close prices indexed by the instant each was known (UTC; see
-    :func:`.ledger_history.closes_from_bars`); ``marks`` the
+    :func:`.bar_closes.closes_at_bar_ends`); ``marks`` the
     ledger's live prices with their times; ``fills_complete`` is False when only the most
     recent fills were available (attribution and realized gains then say so).
     """

@@ -23,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from . import metrics
 from .analytics_build import AnalyticsInputs, ReportBuilder

@@ -27,10 +27,10 @@ history is lost.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .analytics_report import ReportWindow
 from .errors import ConfigError
@@ -39,8 +39,8 @@ from .metrics import periods_per_year
 __all__ = ["MetricPeriod", "resolve_window"]
 
 #: ALL_TIME samples daily from this much history on, hourly from the next, else by minute.
-_DAILY_FROM = pd.Timedelta(days=30)
-_HOURLY_FROM = pd.Timedelta(days=2)
+_DAILY_FROM = timedelta(days=30)
+_HOURLY_FROM = timedelta(days=2)
 
 
 class MetricPeriod(Enum):

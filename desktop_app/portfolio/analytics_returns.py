@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from . import metrics
 from .analytics_report import (
@@ -41,7 +42,6 @@ __all__ = [
 ]
 
 EQUITY_COLUMNS = ("equity", "cash", "market_value", "gross_exposure", "net_flow")
-_ONE_NS = pd.Timedelta(1, unit="ns")
 
 
 def empty_curve() -> pd.DataFrame:
@@ -151,7 +151,7 @@ def window_equity(curve: pd.DataFrame, window: ReportWindow) -> WindowEquity:
             return WindowEquity(window, empty, empty, None)
         base_value, base_time = equity.iloc[before - 1], start
         equity_inside, flows_inside = equity.iloc[before:], flows.iloc[before:]
-    stamp = pd.DatetimeIndex([start.floor(step) - _ONE_NS])
+    stamp = pd.DatetimeIndex([start.floor(step) - pd.Timedelta(1, unit="ns")])
     series = pd.concat([pd.Series([base_value], index=stamp), equity_inside]).astype("float64")
     cash = pd.concat([pd.Series([0.0], index=stamp), flows_inside]).astype("float64")
     return WindowEquity(window, series, cash, base_time)

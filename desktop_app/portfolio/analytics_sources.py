@@ -1,13 +1,16 @@
 """Where the analytics' inputs come from: the store, read incrementally and cached.
 
-The store keeps the equity snapshots, the full fill journal and 1-minute price bars. A
-report or a once-a-second dashboard must not re-read years of them each time, so:
+The store keeps the equity snapshots, the full fill journal and price bars (the feed's
+1-minute bars and imported history of any resolution). A report or a once-a-second
+dashboard must not re-read years of them each time, so:
 
 * :class:`EquityCurveCache` keeps the snapshot table and only asks the store for the
   snapshots from its last cached time on;
 * :class:`ClosesCache` keeps, per symbol and sampling rule, the last close of every bin
   (stamped at the bin's last instant), reading only the bars it has not seen — so a daily
-  report over a year of minute bars holds 365 floats per symbol, not 525,600;
+  report over a year of minute bars holds 365 floats per symbol, not 525,600. Each close
+  sits at its bar's end (:mod:`.bar_closes`, using the interval every stored bar carries),
+  so daily history and the feed's minutes bin correctly side by side;
 * :class:`FillsCache` reads the journal once and then takes new fills from the ledger's
   in-memory recent fills (falling back to the store when more arrived than memory keeps).
 
@@ -22,10 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .analytics_returns import clean_curve, empty_curve
-from .ledger_history import closes_from_bars
+from .bar_closes import closes_at_bar_ends, last_close_per_bin
 from .position_tracker import PositionTracker
 from .records import Fill
 
@@ -33,22 +36,32 @@ __all__ = ["ClosesCache", "EquityCurveCache", "FillsCache"]
 
 #: Bars are read in slices of this length, so a long history never sits in memory at once.
 _READ_SLICE = timedelta(days=90)
-_ONE_NS = pd.Timedelta(1, unit="ns")
 
 
 class EquityCurveCache:
     """The store's equity snapshots, refreshed with only the rows added since."""
 
     def __init__(self) -> None:
-        self.frame = empty_curve()
+        self._frame: pd.DataFrame | None = None  # built on first use: pandas loads lazily
         self._lock = asyncio.Lock()
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = empty_curve()
+        return self._frame
+
+    @frame.setter
+    def frame(self, value: pd.DataFrame) -> None:
+        self._frame = value
 
     async def refresh(self, store: Any) -> bool:
         """Fetch new snapshots; True when the curve changed."""
         if store is None:
             return False
         async with self._lock:
-            last = None if self.frame.empty else self.frame.index[-1].to_pydatetime()
+            last = None if self._frame is None or self._frame.empty else self._frame.index[-1]
+            last = None if last is None else last.to_pydatetime()
             raw = await store.read_equity_curve(start=last)
             if raw.empty:
                 return False
@@ -73,21 +86,11 @@ def _append(frame: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame | None:
     return merged
 
 
-def _bin_closes(
-    bars: pd.DataFrame, rule: str, spacing: pd.Timedelta | None
-) -> tuple[pd.Series, pd.Timedelta | None]:
+def _bin_closes(bars: pd.DataFrame, rule: str) -> pd.Series:
     """The last close of every ``rule`` bin, stamped at the bin's last instant."""
-    if bars.empty:
-        return pd.Series(dtype="float64"), spacing
-    if spacing is None and len(bars) > 1:
-        gaps = pd.Series(pd.DatetimeIndex(bars.index).sort_values()).diff().dropna()
-        gaps = gaps[gaps > pd.Timedelta(0)]
-        spacing = gaps.min() if len(gaps) else None
-    known = closes_from_bars(bars, spacing)
-    binned = known.resample(rule).last().dropna()
-    step = pd.Timedelta(1, unit=rule)
-    binned.index = binned.index + step - _ONE_NS
-    return binned, spacing
+    binned = last_close_per_bin(closes_at_bar_ends(bars), rule)
+    binned.index = binned.index + pd.Timedelta(1, unit=rule) - pd.Timedelta(1, unit="ns")
+    return binned
 
 
 @dataclass
@@ -95,7 +98,6 @@ class _Closes:
     series: pd.Series
     first: datetime
     last_bar: datetime | None
-    spacing: pd.Timedelta | None
 
 
 class ClosesCache:
@@ -109,8 +111,8 @@ class ClosesCache:
         self._entries.clear()
 
     async def _read(
-        self, store: Any, symbol: str, rule: str, start: datetime, end: datetime, spacing: Any
-    ) -> tuple[pd.Series, datetime | None, Any]:
+        self, store: Any, symbol: str, rule: str, start: datetime, end: datetime
+    ) -> tuple[pd.Series, datetime | None]:
         loop = asyncio.get_running_loop()
         parts: list[pd.Series] = []
         last_bar = None
@@ -119,15 +121,15 @@ class ClosesCache:
             stop = min(cursor + _READ_SLICE, end)
             bars = await store.read_bars(symbol, cursor, stop)
             if not bars.empty:
-                binned, spacing = await loop.run_in_executor(None, _bin_closes, bars, rule, spacing)
+                binned = await loop.run_in_executor(None, _bin_closes, bars, rule)
                 parts.append(binned)
                 last_bar = pd.Timestamp(bars.index.max()).to_pydatetime()
             cursor = stop + timedelta(microseconds=1)
         if not parts:
-            return pd.Series(dtype="float64"), last_bar, spacing
+            return pd.Series(dtype="float64"), last_bar
         series = pd.concat(parts)
         series = series[~series.index.duplicated(keep="last")]
-        return series, last_bar, spacing
+        return series, last_bar
 
     async def get(
         self, store: Any, symbols: list[str], rule: str, start: datetime, end: datetime
@@ -140,29 +142,23 @@ class ClosesCache:
             for symbol in symbols:
                 entry = self._entries.get((symbol, rule))
                 if entry is None:
-                    series, last_bar, spacing = await self._read(
-                        store, symbol, rule, start, end, None
-                    )
-                    entry = _Closes(series, start, last_bar, spacing)
+                    series, last_bar = await self._read(store, symbol, rule, start, end)
+                    entry = _Closes(series, start, last_bar)
                 else:
                     if start < entry.first:
-                        head, _, spacing = await self._read(
-                            store, symbol, rule, start, entry.first, entry.spacing
-                        )
+                        head, _ = await self._read(store, symbol, rule, start, entry.first)
                         existing = entry.series
                         if len(existing):
                             head = head[head.index < existing.index[0]]
                         entry.series = pd.concat([head, existing]) if len(head) else existing
-                        entry.first, entry.spacing = start, spacing
+                        entry.first = start
                     since = entry.last_bar or entry.first
                     if since < end:
-                        tail, last_bar, spacing = await self._read(
-                            store, symbol, rule, since, end, entry.spacing
-                        )
+                        tail, last_bar = await self._read(store, symbol, rule, since, end)
                         if len(tail):
                             kept = entry.series[entry.series.index < tail.index[0]]
                             entry.series = pd.concat([kept, tail]) if len(kept) else tail
-                            entry.last_bar, entry.spacing = last_bar, spacing
+                            entry.last_bar = last_bar
                 self._entries[(symbol, rule)] = entry
                 series = entry.series
                 if len(series):

@@ -39,7 +39,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from . import metrics
 from .analytics_report import AllocationEffect, AttributionReport, AttributionRow, ReportWindow
@@ -55,7 +56,6 @@ __all__ = ["CASH", "attribution_report", "window_instants"]
 #: The row of the cash left outside the positions (and outside the targets).
 CASH = "cash"
 _VAR_CONFIDENCE = 0.95
-_ONE_NS = pd.Timedelta(1, unit="ns")
 
 
 def window_instants(window: ReportWindow, start_includes_events: bool = True) -> np.ndarray:
@@ -69,7 +69,9 @@ def window_instants(window: ReportWindow, start_includes_events: bool = True) ->
         return np.empty(0, np.int64)
     step = pd.Timedelta(1, unit=window.sampling)
     start = pd.Timestamp(window.start)
-    base = start + _ONE_NS if window.inception and start_includes_events else start
+    base = (
+        start + pd.Timedelta(1, unit="ns") if window.inception and start_includes_events else start
+    )
     edges = pd.date_range(start.floor(step) + step, pd.Timestamp(window.end), freq=step)
     return np.concatenate(([base.as_unit("ns").value], edges.as_unit("ns").asi8))
 

@@ -7,7 +7,7 @@ Baskets are rebalanced every bin: the basket's return in a bin is the mean retur
 members that have a price in that bin, so a coin listed later joins when it starts trading.
 
 Prices are the stored bar closes, each stamped at the last instant of its bar (see
-:func:`.ledger_history.closes_from_bars`) and sampled like the portfolio: the last close in
+:func:`.bar_closes.closes_at_bar_ends`) and sampled like the portfolio: the last close in
 every bin, carried forward. The benchmark's returns share the portfolio's bin labels, and
 every relative metric (beta, alpha, correlation, tracking error, information ratio, up and
 down capture) comes from :func:`.metrics.performance_summary` on the periods both have.
@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from . import metrics
 from .analytics_report import BenchmarkComparison, RelativeMetrics, ReturnStatistics
@@ -80,7 +81,7 @@ def sampled_closes(closes: pd.Series, rule: str, labels: pd.DatetimeIndex) -> pd
     """The last close in each bin labelled ``labels`` (and the bin before), carried forward.
 
     ``closes`` is indexed by the instant each close was known (see
-    :func:`.ledger_history.closes_from_bars`).
+    :func:`.bar_closes.closes_at_bar_ends`).
     """
     series = closes.dropna().sort_index()
     step = pd.Timedelta(1, unit=rule)

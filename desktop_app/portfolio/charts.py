@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from html import escape
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 __all__ = ["ChartLine", "decimate", "nice_ticks", "svg_line_chart"]
 

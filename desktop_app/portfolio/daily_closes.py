@@ -4,9 +4,11 @@ The rebalancer asks a :class:`DailyCloseSource` for ``daily_closes(symbols, days
 DataFrame indexed by UTC day (the bar's day, 00:00 UTC), one column per symbol, holding each
 day's last close, the last ``days + 1`` days up to ``end`` (so ``days`` daily returns).
 
-* :class:`StoreDailyCloses` — the production source: the 1-minute bars the price pipeline writes
-  to ``manager.store`` (``store.read_bars``), resampled to the last close of each UTC day
-  (off the event loop).
+* :class:`StoreDailyCloses` — the production source: the bars in ``manager.store``
+  (``store.read_bars``: imported daily or hourly history and the feed's 1-minute bars, merged
+  with finer bars winning), each close placed at its bar's end and the last close of each UTC
+  day taken (:mod:`.bar_closes`; off the event loop). A daily bar opened on day D and the
+  last minute of day D both give D's close.
 * :class:`FrameDailyCloses` — closes you already hold in a DataFrame (a backtest, a script).
 """
 
@@ -17,12 +19,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-import pandas as pd
+from desktop_app.lazy import pd
 
+from .bar_closes import closes_at_bar_ends, last_close_per_bin
 from .errors import ComponentUnavailableError, RebalanceError
-from .values import utc_now
 
-__all__ = ["DailyCloseSource", "FrameDailyCloses", "StoreDailyCloses", "daily_closes_from_bars"]
+__all__ = ["DailyCloseSource", "FrameDailyCloses", "StoreDailyCloses"]
 
 
 @runtime_checkable
@@ -31,17 +33,6 @@ class DailyCloseSource(Protocol):
         self, symbols: Sequence[str], days: int, end: datetime | None = None
     ) -> pd.DataFrame:
         """The last ``days + 1`` daily closes per symbol up to ``end`` (NaN where missing)."""
-
-
-def daily_closes_from_bars(closes: pd.Series) -> pd.Series:
-    """The last close of each UTC day of a close series indexed by UTC time."""
-    index = pd.DatetimeIndex(closes.index)
-    series = pd.Series(closes.to_numpy(dtype="float64"), index=index)
-    if index.tz is None:
-        series.index = index.tz_localize("UTC")
-    else:
-        series.index = index.tz_convert("UTC")
-    return series.sort_index().resample("1D").last().dropna()
 
 
 def _window(frame: pd.DataFrame, days: int, end: datetime | None) -> pd.DataFrame:
@@ -80,8 +71,12 @@ class FrameDailyCloses:
         return _window(frame, days, end)
 
 
+def _daily_closes(bars: pd.DataFrame) -> pd.Series:
+    return last_close_per_bin(closes_at_bar_ends(bars), "1D")
+
+
 class StoreDailyCloses:
-    """Daily closes aggregated from the stored 1-minute bars of ``manager.store``."""
+    """Daily closes from the stored bars of ``manager.store`` (any resolution)."""
 
     def __init__(self, manager: Any) -> None:
         self._manager = manager
@@ -95,7 +90,7 @@ class StoreDailyCloses:
                 "This strategy needs price history, which lives in the portfolio's database; "
                 "this portfolio runs without one (open it with a data dir)"
             )
-        end = utc_now() if end is None else end
+        end = self._manager.now() if end is None else end
         start = end - timedelta(days=days + 2)
         loop = asyncio.get_running_loop()
         columns: dict[str, pd.Series] = {}
@@ -104,9 +99,7 @@ class StoreDailyCloses:
             if bars is None or len(bars) == 0:
                 columns[symbol] = pd.Series(dtype="float64", index=pd.DatetimeIndex([], tz="UTC"))
                 continue
-            columns[symbol] = await loop.run_in_executor(
-                None, daily_closes_from_bars, bars["close"]
-            )
+            columns[symbol] = await loop.run_in_executor(None, _daily_closes, bars)
         frame = pd.DataFrame(columns).reindex(columns=list(symbols))
         if not isinstance(frame.index, pd.DatetimeIndex):
             frame.index = pd.DatetimeIndex(frame.index, tz="UTC")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import PortfolioError
@@ -31,8 +33,15 @@ class EquityRecorder:
     store writes it with its next transaction (``Store.flush``), so a trade costs one fsync.
     """
 
-    def __init__(self, store: Store | None, tracker: PositionTracker, events: EventBus) -> None:
+    def __init__(
+        self,
+        store: Store | None,
+        tracker: PositionTracker,
+        events: EventBus,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._store = store
+        self._clock = clock
         self._tracker = tracker
         self._events = events
         self._flow_since_snapshot = ZERO
@@ -52,7 +61,7 @@ class EquityRecorder:
         summary = self._tracker.get_portfolio_summary()
         flow, self._flow_since_snapshot = self._flow_since_snapshot, ZERO
         self._store.record_equity_snapshot(
-            utc_now(),
+            self._clock(),
             equity=summary["equity"],
             cash=summary["cash"],
             market_value=summary["total_market_value"],

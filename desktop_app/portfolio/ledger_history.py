@@ -12,9 +12,10 @@ profit path without replaying the ledger. ``Q`` and ``C`` are summed in ``Decima
 position closed in several pieces holds exactly 0) and only then turned into floats.
 
 An instant sees the events strictly before it. Prices come from stored bars, each close
-stamped at the last instant of its bar (:func:`closes_from_bars`: a daily close is known at
-the end of its day); a symbol without bars, or before its first bar, is marked at its fill
-prices; the live mark from the ledger extends the last price to the as-of time.
+stamped at the last instant of its bar (:func:`.bar_closes.closes_at_bar_ends`: a daily
+close is known at the end of its day); a symbol without bars, or before its first bar, is
+marked at its fill prices; the live mark from the ledger extends the last price to the
+as-of time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from datetime import datetime
 from itertools import accumulate
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from .records import CashMovement, Fill, OrderSide
 from .values import ZERO, ledger_math
@@ -33,7 +35,6 @@ from .values import ZERO, ledger_math
 __all__ = [
     "UNTAGGED",
     "LedgerPath",
-    "closes_from_bars",
     "cumulative_deposits",
     "deposits_series",
     "fills_frame",
@@ -44,7 +45,6 @@ __all__ = [
 
 #: The tag group of positions without a tag.
 UNTAGGED = "(untagged)"
-_ONE_NS = pd.Timedelta(1, unit="ns")
 
 
 def _ns(times: Iterable[datetime] | pd.DatetimeIndex) -> np.ndarray:
@@ -104,33 +104,6 @@ def cumulative_deposits(flows: pd.Series, instants: np.ndarray) -> np.ndarray:
     return running[np.searchsorted(times[order], instants, side="left")]
 
 
-def closes_from_bars(
-    bars: pd.DataFrame | pd.Series, spacing: pd.Timedelta | None = None
-) -> pd.Series:
-    """Bar closes re-indexed by the instant each close was known: the bar's last instant.
-
-    ``bars`` is indexed by bar open time (a DataFrame with a ``close`` column, or the closes
-    themselves). The close of a bar is known at open + spacing - 1 ns; the spacing, unless
-    given, is the smallest gap between the bars (a minute for minute bars, a day for daily
-    ones; a minute for a single bar), so a daily close only counts from the end of its day.
-    Missing and non-positive closes are dropped.
-    """
-    closes = bars["close"] if isinstance(bars, pd.DataFrame) else bars
-    values = closes.to_numpy(dtype="float64")
-    keep = np.isfinite(values) & (values > 0.0)
-    opened = _ns(pd.DatetimeIndex(closes.index))[keep]
-    values = values[keep]
-    order = np.argsort(opened, kind="stable")
-    opened, values = opened[order], values[order]
-    gaps = np.diff(opened)
-    if spacing is not None:
-        step = int(pd.Timedelta(spacing).value)
-    else:
-        step = int(gaps[gaps > 0].min()) if (gaps > 0).any() else 60 * 10**9
-    index = pd.DatetimeIndex(pd.to_datetime(opened + step - 1, utc=True))
-    return pd.Series(values, index=index, name="close")
-
-
 def price_observations(
     closes: Mapping[str, pd.Series],
     fills: pd.DataFrame,
@@ -139,8 +112,8 @@ def price_observations(
     """``{symbol: (times ns, prices)}`` ascending: closes, fill prices, the live mark.
 
     ``closes`` maps symbols to prices indexed by the instant each was known (see
-    :func:`closes_from_bars`). Fill prices fill in where there are no closes yet; the mark
-    counts when it is newer than everything else.
+    :func:`.bar_closes.closes_at_bar_ends`). Fill prices fill in where there are no closes
+    yet; the mark counts when it is newer than everything else.
     """
     result: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     by_symbol = dict(list(fills.groupby("symbol", sort=False)))

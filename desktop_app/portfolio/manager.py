@@ -86,10 +86,15 @@ class PortfolioManager:
         balance_manager: Any = None,
         trade_executor: Any = None,
         data_dir: str | os.PathLike[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.config = config or PortfolioConfig()
+        #: Market time (tz-aware UTC): the wall clock, or a replay's clock (``set_clock``).
+        self.clock: Callable[[], datetime] = clock or utc_now
         self.position_tracker = PositionTracker(
-            self.config.quote_currency, fill_history_limit=self.config.fill_history_limit
+            self.config.quote_currency,
+            fill_history_limit=self.config.fill_history_limit,
+            clock=self.now,
         )
         self.events = EventBus()
         self.balance_manager = balance_manager
@@ -118,7 +123,7 @@ class PortfolioManager:
         self._journal: Journal = journal
         #: Differences between the stored state and the replayed journal found at start-up.
         self.restore_mismatches: tuple[StateMismatch, ...] = ()
-        self._equity = EquityRecorder(self.store, self.position_tracker, self.events)
+        self._equity = EquityRecorder(self.store, self.position_tracker, self.events, self.now)
         self._pre_trade_checks: list[PreTradeCheck] = []
         self._lock = asyncio.Lock()
         self._init_lock = asyncio.Lock()
@@ -130,7 +135,7 @@ class PortfolioManager:
         from .risk_manager import RiskManager  # it imports this module's types
 
         self.risk_manager = RiskManager(self)
-        self.rebalancer = Rebalancer(self)
+        self.rebalancer = Rebalancer(self, clock=self.now)
 
     def _paper_executor(self) -> PaperExecutor:
         """The default executor: paper fills at the rebalance config's costs.
@@ -284,6 +289,19 @@ class PortfolioManager:
             await asyncio.sleep(self.config.performance_update_interval_s)
             if self.events.has_handlers(Event.PERFORMANCE_UPDATE):
                 self.events.emit(Event.PERFORMANCE_UPDATE, await self.get_portfolio_summary())
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> datetime:
+        """Market time: when fills, snapshots, breakers and reports say things happen.
+
+        The wall clock in live trading; a replay's own clock when rehearsing on history,
+        so a year replayed in minutes still has a year-long equity curve.
+        """
+        return self.clock()
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        """Run on ``clock`` from now on (the app hands over a replay feed's clock)."""
+        self.clock = clock
 
     # ------------------------------------------------------------ extension
     def register_callback(self, name: str | Event, callback: Callback) -> None:
@@ -501,7 +519,7 @@ class PortfolioManager:
         summary = self.position_tracker.get_portfolio_summary()
         batch = PriceBatch(
             prices=accepted,
-            timestamp=timestamp or utc_now(),
+            timestamp=timestamp or self.now(),
             equity=summary["equity"],
             total_unrealized_pnl=summary["total_unrealized_pnl"],
         )
@@ -586,7 +604,7 @@ class PortfolioManager:
         stops the others. The risk checks do not apply: liquidating only reduces exposure.
         """
         await self._ready()
-        started = utc_now()
+        started = self.now()
         closed: list[TradeResult] = []
         failed: list[tuple[str, str, str]] = []
         effects: list[LedgerEffect] = []
@@ -606,7 +624,7 @@ class PortfolioManager:
                 await self._set_status(PortfolioStatus.LIQUIDATED, reason)
         for effect in effects:
             self._announce(effect)
-        result = LiquidationResult(tuple(closed), tuple(failed), started, utc_now())
+        result = LiquidationResult(tuple(closed), tuple(failed), started, self.now())
         self.events.emit(Event.STATUS_CHANGED, self._status)
         self.events.emit(Event.LIQUIDATION_COMPLETED, result)
         return result
@@ -756,7 +774,7 @@ class PortfolioManager:
                 "allocations": allocations,
                 "target_allocations": dict(self.config.target_allocations),
                 "positions": {key: value for key, value in positions.items() if key != "cash"},
-                "timestamp": utc_now(),
+                "timestamp": self.now(),
             }
 
     # ------------------------------------------------------------ components

@@ -14,7 +14,8 @@ import re
 from enum import Enum
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from .metrics_input import SeriesLike, as_float_array, finite_or_none
 

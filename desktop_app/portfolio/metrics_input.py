@@ -16,7 +16,8 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 #: What the metric functions accept as a series: numpy array, list or pandas Series.
 SeriesLike = Any

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from .metrics_input import SeriesLike, as_float_array, check_confidence, drop_missing
 
-CovarianceLike = np.ndarray | pd.DataFrame
+if TYPE_CHECKING:
+    CovarianceLike = np.ndarray | pd.DataFrame
 
 
 def _weights_and_covariance(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -151,8 +151,11 @@ class PositionTracker:
         *,
         fill_history_limit: int = 10_000,
         lot_method: LotMethod = LotMethod.FIFO,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.quote_currency = quote_currency.upper()
+        #: Market time: the default timestamp of fills, cash movements and marks.
+        self.clock = clock
         self.lot_method = lot_method
         self._positions: dict[str, Position] = {}
         self._open_by_symbol: dict[str, dict[str, None]] = {}  # ordered sets of position ids
@@ -399,7 +402,7 @@ class PositionTracker:
         return currency
 
     def _timestamp(self, timestamp: datetime | None) -> datetime:
-        return utc_now() if timestamp is None else as_utc(timestamp)
+        return self.clock() if timestamp is None else as_utc(timestamp)
 
     def _open_position(self, position_id: str) -> Position:
         position = self._positions.get(position_id)

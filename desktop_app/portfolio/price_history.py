@@ -1,15 +1,23 @@
 """Price history for the risk model: stored bars → cached closes, refreshed incrementally.
 
-The store keeps 1-minute bars (or whatever resolution was imported: hourly, 4-hourly,
-daily). The risk model samples them on an hourly grid — or on the native resolution when
-that is coarser — so this cache keeps, per symbol, the last close of each hour bin that has
-bars (epoch-hour keys, labelled by the start of the hour, like ``resample("h")``) plus the
-native bar spacing. That is 8,760 floats a year per symbol, however many minute bars sit
-behind it.
+The store keeps the feed's 1-minute bars and imported history of any resolution (hourly,
+4-hourly, daily), every bar with its interval. The risk model samples hourly where
+hourly-or-finer bars cover its window, else daily (see :mod:`.risk_model`), so this cache
+keeps two series per symbol, each close placed at its bar's end
+(:func:`.bar_closes.bar_end_closes`):
+
+* **hourly**: the last close in each UTC hour, from bars of an hour or finer only (a daily
+  bar's close is never passed off as an hourly observation);
+* **daily**: the last close in each UTC day, from bars of a day or finer (minutes, hours
+  and daily bars alike: a day's last minute and its daily bar give the same close).
+
+Bins are keyed by epoch hour / epoch day of their start (like ``resample``): the bar that
+opened at 12:00 and closed at 13:00 is hour 12's close; the daily bar opened on day D is D's
+close. That is 8,760 + 365 floats a year per symbol, however many minute bars sit behind.
 
 The first read of a symbol loads ``lookback_days`` of bars back from its *last stored bar*
 (not from now, so an imported history that ends last year still counts); later reads only
-fetch the bars from the last cached hour on (that hour may have grown), and at most every
+fetch the bars from the last one read on (its bins may have grown), and at most every
 ``refresh_interval_s`` per symbol: the store holds minute bars, so re-reading more often
 cannot change an hourly sample by more than the last minute. Resampling runs in the
 default executor, never on the event loop.
@@ -24,19 +32,24 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
+
+from .bar_closes import bar_end_closes
 
 log = logging.getLogger(__name__)
 
-_NS_PER_HOUR = 3_600 * 10**9
-_NS_PER_MINUTE = 60 * 10**9
+HOUR_S = 3_600
+DAY_S = 86_400
+_NS_PER_S = 10**9
 
 
 class BarSource(Protocol):
-    """Where bars come from: ``desktop_app.store.Store`` implements it."""
+    """Where bars come from: ``desktop_app.store.Store`` implements it (the frame carries an
+    ``interval_s`` column; one series over every stored resolution)."""
 
     async def read_bars(
         self, symbol: str, start: datetime | None = None, end: datetime | None = None
@@ -47,69 +60,69 @@ class BarSource(Protocol):
 
 @dataclass(frozen=True)
 class SymbolHistory:
-    """Hourly-binned closes of one symbol.
+    """One symbol's closes binned by hour and by day (see the module docstring).
 
-    ``hours`` are epoch hours (UTC) of the bins that have at least one bar, ascending;
-    ``closes`` the last close in each; ``step_hours`` the native bar spacing rounded to whole
-    hours (1 for minute or hourly bars, 4, 24 for daily bars).
+    ``hour_keys`` / ``day_keys`` are epoch hours / days (UTC) of the bins that have a close,
+    ascending; ``hourly`` / ``daily`` the last close in each.
     """
 
     symbol: str
-    hours: np.ndarray
-    closes: np.ndarray
-    step_hours: int
+    hour_keys: np.ndarray
+    hourly: np.ndarray
+    day_keys: np.ndarray
+    daily: np.ndarray
     last_bar: datetime | None
 
     @property
     def empty(self) -> bool:
-        return self.hours.size == 0
+        return self.day_keys.size == 0
 
-    @property
-    def days(self) -> float:
-        if self.hours.size < 2:
-            return 0.0
-        return float(self.hours[-1] - self.hours[0] + self.step_hours) / 24.0
+    @classmethod
+    def nothing(cls, symbol: str) -> SymbolHistory:
+        return cls(symbol, _no_keys(), np.empty(0), _no_keys(), np.empty(0), None)
 
 
-def _epoch_ns(index: pd.DatetimeIndex) -> np.ndarray:
-    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-    return index.as_unit("ns").asi8
+def _no_keys() -> np.ndarray:
+    return np.empty(0, np.int64)
 
 
-def bin_bars(bars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
-    """(epoch hours, last close per hour, native step in hours) of a bar DataFrame.
+def _last_per_bin(
+    known_ns: np.ndarray, closes: np.ndarray, bin_s: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(bin keys, last close in each) of closes stamped at their bar's last instant."""
+    if known_ns.size == 0:
+        return _no_keys(), np.empty(0)
+    keys = known_ns // (bin_s * _NS_PER_S)
+    last = np.flatnonzero(np.append(np.diff(keys) != 0, True))
+    return keys[last], closes[last]
 
-    Bars with a missing or non-positive close are skipped. The native step is the median
-    spacing of consecutive bars, rounded to whole hours (at least 1).
+
+def bin_closes(bars: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(hour keys, hourly closes, day keys, daily closes) of stored bars.
+
+    Hourly bins take only bars of an hour or finer, daily bins bars of a day or finer;
+    missing and non-positive closes are skipped.
     """
     if bars.empty or "close" not in bars:
-        return np.empty(0, np.int64), np.empty(0), 1
-    times = _epoch_ns(pd.DatetimeIndex(bars.index))
-    closes = bars["close"].to_numpy(dtype="float64")
-    keep = np.isfinite(closes) & (closes > 0)
-    times, closes = times[keep], closes[keep]
-    if times.size == 0:
-        return np.empty(0, np.int64), np.empty(0), 1
-    order = np.argsort(times, kind="stable")
-    times, closes = times[order], closes[order]
-    spacing = np.diff(times)
-    step_minutes = float(np.median(spacing)) / _NS_PER_MINUTE if spacing.size else 60.0
-    step_hours = max(1, round(step_minutes / 60.0))
-    hours = times // _NS_PER_HOUR
-    last_in_bin = np.flatnonzero(np.append(np.diff(hours) != 0, True))
-    return hours[last_in_bin], closes[last_in_bin], step_hours
+        return _no_keys(), np.empty(0), _no_keys(), np.empty(0)
+    known, closes, intervals = bar_end_closes(bars, max_interval_s=DAY_S)
+    hourly = intervals <= HOUR_S
+    hours = _last_per_bin(known[hourly], closes[hourly], HOUR_S)
+    days = _last_per_bin(known, closes, DAY_S)
+    return (*hours, *days)
 
 
-def _merge(old: SymbolHistory, hours: np.ndarray, closes: np.ndarray) -> tuple:
-    """Old bins before the first new bin, then the new bins (which may rewrite the last)."""
-    if hours.size == 0:
-        return old.hours, old.closes
-    keep = old.hours < hours[0]
-    return np.concatenate([old.hours[keep], hours]), np.concatenate([old.closes[keep], closes])
+def _splice(
+    keys: np.ndarray, values: np.ndarray, new_keys: np.ndarray, new_values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cached bins before the first re-read bin, then the re-read bins."""
+    old = keys < new_keys[0]
+    return np.concatenate([keys[old], new_keys]), np.concatenate([values[old], new_values])
 
 
 class PriceHistory:
-    """Per-symbol hourly closes from a :class:`BarSource`, cached and refreshed incrementally.
+    """Per-symbol hourly and daily closes from a :class:`BarSource`, cached and refreshed
+    incrementally.
 
     ``version`` increases whenever any cached series changes, so a caller can cache what it
     derives from the history (the return panel) and rebuild only when needed.
@@ -152,7 +165,9 @@ class PriceHistory:
         self._read_at.clear()
         self.version += 1
 
-    async def get(self, symbols: Iterable[str], *, refresh: bool = False) -> dict[str, Any]:
+    async def get(
+        self, symbols: Iterable[str], *, refresh: bool = False
+    ) -> dict[str, SymbolHistory]:
         """``{symbol: SymbolHistory}`` for every symbol with stored bars (others are left out).
 
         A symbol is loaded on first use; ``refresh=True`` fetches the bars stored since the
@@ -179,42 +194,76 @@ class PriceHistory:
                 return old
             self._read_at[symbol] = time.monotonic()
             loop = asyncio.get_running_loop()
-            if old is None or old.empty:
+            if old is None or old.empty or old.last_bar is None:
                 last = await source.last_bar_time(symbol)
                 if last is None:
-                    self._cache[symbol] = SymbolHistory(
-                        symbol, np.empty(0, np.int64), np.empty(0), 1, None
-                    )
+                    self._cache[symbol] = SymbolHistory.nothing(symbol)
                     return None
-                start = last - timedelta(days=self.lookback_days + 1)
+                start = last - timedelta(days=self.lookback_days + 2)
                 bars = await source.read_bars(symbol, start, None)
-                hours, closes, step = await loop.run_in_executor(None, bin_bars, bars)
-                history = SymbolHistory(symbol, hours, closes, step, last)
+                binned = await loop.run_in_executor(None, bin_closes, bars)
+                history = SymbolHistory(symbol, *binned, last)
             else:
-                since = pd.Timestamp(int(old.hours[-1]) * _NS_PER_HOUR, tz="UTC").to_pydatetime()
-                bars = await source.read_bars(symbol, since, None)
-                if bars.empty:
+                history = await self._refreshed(source, old)
+                if history is old:
                     return old
-                new_hours, new_closes, _ = await loop.run_in_executor(None, bin_bars, bars)
-                hours, closes = _merge(old, new_hours, new_closes)
-                if np.array_equal(hours, old.hours) and np.array_equal(closes, old.closes):
-                    return old
-                last = pd.Timestamp(bars.index.max()).to_pydatetime()
-                horizon = int(hours[-1]) - (self.lookback_days + 1) * 24
-                keep = hours >= horizon
-                history = SymbolHistory(symbol, hours[keep], closes[keep], old.step_hours, last)
             self._cache[symbol] = history
             self.version += 1
-            log.debug("price history %s: %d hour bins", symbol, history.hours.size)
+            log.debug(
+                "price history %s: %d hour and %d day bins",
+                symbol,
+                history.hour_keys.size,
+                history.day_keys.size,
+            )
             return history
+
+    async def _refreshed(self, source: BarSource, old: SymbolHistory) -> SymbolHistory:
+        """``old`` with the bars from its last bar on read again (``old`` itself when that
+        changes nothing).
+
+        The merged series has no overlapping bars, so bar ends follow open times: every bin
+        from the one holding the last bar's close on is recomputed from the re-read bars
+        alone (a bin's close is its latest one), and the bins before it stay as cached.
+        """
+        bars = await source.read_bars(old.symbol, old.last_bar, None)
+        if bars.empty:
+            return old
+        loop = asyncio.get_running_loop()
+        hour_keys, hourly, day_keys, daily = await loop.run_in_executor(None, bin_closes, bars)
+        if day_keys.size == 0:
+            return old
+        if hour_keys.size:
+            hour_keys, hourly = _splice(old.hour_keys, old.hourly, hour_keys, hourly)
+        else:
+            hour_keys, hourly = old.hour_keys, old.hourly
+        day_keys, daily = _splice(old.day_keys, old.daily, day_keys, daily)
+        unchanged = (
+            np.array_equal(hour_keys, old.hour_keys)
+            and np.array_equal(hourly, old.hourly)
+            and np.array_equal(day_keys, old.day_keys)
+            and np.array_equal(daily, old.daily)
+        )
+        if unchanged:
+            return old
+        horizon_day = int(day_keys[-1]) - (self.lookback_days + 1)
+        keep_hours = hour_keys >= horizon_day * 24
+        keep_days = day_keys >= horizon_day
+        return SymbolHistory(
+            old.symbol,
+            hour_keys[keep_hours],
+            hourly[keep_hours],
+            day_keys[keep_days],
+            daily[keep_days],
+            pd.Timestamp(bars.index.max()).to_pydatetime(),
+        )
 
     async def read_window(self, symbol: str, start: datetime, end: datetime) -> SymbolHistory:
         """Bars of one symbol in ``[start, end]`` (for a historical replay), not cached."""
         source = self._source()
         if source is None:
-            return SymbolHistory(symbol, np.empty(0, np.int64), np.empty(0), 1, None)
+            return SymbolHistory.nothing(symbol)
         bars = await source.read_bars(symbol, start, end)
         loop = asyncio.get_running_loop()
-        hours, closes, step = await loop.run_in_executor(None, bin_bars, bars)
+        binned = await loop.run_in_executor(None, bin_closes, bars)
         last = None if bars.empty else pd.Timestamp(bars.index.max()).to_pydatetime()
-        return SymbolHistory(symbol, hours, closes, step, last)
+        return SymbolHistory(symbol, *binned, last)

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from .errors import RebalanceError
 from .rebalance_config import RiskParityMethod

@@ -22,7 +22,8 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from .values import LEDGER_CONTEXT
 

@@ -3,7 +3,7 @@
 Kept apart from :mod:`.risk_manager` (limits, checks, breakers, events) because it owns the
 caches that make a background recomputation cheap:
 
-* the :class:`PriceHistory` of hourly closes (incremental reads of the store's bars);
+* the :class:`PriceHistory` of hourly and daily closes (incremental reads of the store's bars);
 * return panels per symbol set, rebuilt only when the history changed;
 * the equity curve, read incrementally;
 * the history part of the last metrics, which :meth:`RiskAnalysis.quick_metrics` combines
@@ -19,14 +19,13 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from desktop_app.lazy import pd
 
 from .breakers import Breaker
 from .price_history import PriceHistory
 from .risk_compute import equity_values, history_values, ledger_values
 from .risk_metrics import RiskMetrics, assess, limit_usages
 from .risk_model import ReturnPanel, build_panel
-from .values import utc_now
 
 if TYPE_CHECKING:
     from .risk_events import RiskViolation
@@ -77,7 +76,7 @@ class RiskAnalysis:
         tripped = [(t.breaker.value, t.message) for t in self._risk.breakers.tripped.values()]
         level, score, rule = assess(usages, tripped, ledger["position_count"])
         return RiskMetrics(
-            timestamp=utc_now(),
+            timestamp=self._risk.now(),
             **values,
             notes={**self._history_notes, **notes},
             limits=tuple(usages),
@@ -143,7 +142,7 @@ class RiskAnalysis:
 
     def report(self, metrics: RiskMetrics, violations: Sequence[RiskViolation]) -> dict[str, Any]:
         """A JSON-ready report: level, limits with utilisation, metrics, breakers, violations."""
-        risk, limits, now = self._risk, self._risk.limits, utc_now()
+        risk, limits, now = self._risk, self._risk.limits, self._risk.now()
         breakers = {}
         for breaker in Breaker:
             trip = risk.breakers.tripped.get(breaker)

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from . import metrics
 from .breakers import CircuitBreakers

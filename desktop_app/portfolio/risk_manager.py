@@ -20,6 +20,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ from .risk_metrics import RiskLevel, RiskMetrics
 from .risk_model import ReturnPanel
 from .risk_var import PostTradeVar
 from .status import PortfolioStatus
-from .values import Number, non_negative, parse_symbol, positive, utc_now
+from .values import Number, non_negative, parse_symbol, positive
 
 if TYPE_CHECKING:
     from .manager import PortfolioManager
@@ -81,6 +82,10 @@ class RiskManager:
         manager.register_callback(Event.CASH_MOVED, self._on_cash_moved)
         manager.register_callback(Event.POSITION_CLOSED, self._on_position_closed)
 
+    def now(self) -> datetime:
+        """The portfolio's market time (a replay's clock when rehearsing)."""
+        return self._manager.now()
+
     # ------------------------------------------------------------------ limits
     @property
     def limits(self) -> RiskLimits:
@@ -113,7 +118,7 @@ class RiskManager:
     async def start(self) -> None:
         """Restore the breakers' state and recent violations (called by ``initialize``)."""
         tracker = self._manager.position_tracker
-        self.breakers.nav.start(float(tracker.equity()), utc_now())
+        self.breakers.nav.start(float(tracker.equity()), self.now())
         store = self.store()
         if store is None:
             return
@@ -255,7 +260,7 @@ class RiskManager:
             state,
             trade,
             limits,
-            cooldown_until=self.breakers.cooldown(utc_now()),
+            cooldown_until=self.breakers.cooldown(self.now()),
             halted=halted,
         )
         needs_history = (
@@ -330,7 +335,7 @@ class RiskManager:
         self._spawn(self._save_state(), "persist breaker state")
 
     def _on_position_closed(self, position: Position) -> None:
-        when = position.closed_at or utc_now()
+        when = position.closed_at or self.now()
         trips = self.breakers.on_position_closed(float(position.realized_pnl), when, self.limits)
         if trips:
             self._spawn(self._handle_trips(trips), "consecutive-loss breaker")

@@ -2,9 +2,17 @@
 
 Horizon convention (stated once, used everywhere):
 
-* **Sampling**: closes on an hourly grid (UTC), or on the coarsest native resolution of the
-  symbols involved when that is coarser (4-hourly or daily bars are not invented into
-  hourly ones). ``P = 8,760 / step_hours`` periods per year annualises volatility.
+* **Sampling: hourly where hourly-or-finer bars cover the window, else daily** — one grid
+  for all the symbols of a panel, and never a mix within one return series. The window is
+  the daily one (below); hourly sampling is used when, for every symbol, bars of an hour or
+  finer give a close in the window's first day, in its last day (the symbol's latest day)
+  and at least once every 24 hours in between. Otherwise — a symbol that only has daily or
+  4-hourly bars, imported daily history with a few days of live minutes, an hourly file
+  that stops before the window ends, the app closed for days — the panel is daily: each
+  day's last close from bars of a day or finer (a day's last minute and its daily bar
+  agree). Hourly closes are never invented from coarser bars, and a daily close is never
+  passed off as 24 flat hours. ``P = 8,760 / step_hours`` periods per year annualises
+  volatility (8,760 hourly, 365 daily).
 * **VaR horizon: one day.** VaR, CVaR, component VaR and their limits use overlapping
   one-day returns ``C_t / C_{t-h} - 1`` at every grid step (``h = 24 / step_hours``
   periods), i.e. historical simulation of a day's move from every hour of the window, with
@@ -15,6 +23,8 @@ Horizon convention (stated once, used everywhere):
 * **Common window.** Symbols are aligned on the window where all of them have prices, at
   most ``lookback_days`` long and ending at the latest bar; a gap inside it (an exchange
   outage) carries the last close forward, i.e. a zero return.
+* **Grid points** are bin labels: hour ``k`` holds the last close of bars ending in
+  ``(k, k + 1h]``, day ``D`` the last close of day D (see :mod:`.price_history`).
 """
 
 from __future__ import annotations
@@ -142,13 +152,29 @@ def _covariance(x: np.ndarray) -> np.ndarray:
     return (centred.T @ centred) / (x.shape[0] - 1)
 
 
-def _rebin(history: SymbolHistory, step: int) -> tuple[np.ndarray, np.ndarray]:
-    """Grid keys (hour // step) and the last close in each, for a coarser grid."""
-    if step == 1:
-        return history.hours, history.closes
-    keys = history.hours // step
-    last = np.flatnonzero(np.append(np.diff(keys) != 0, True))
-    return keys[last], history.closes[last]
+#: Hourly sampling needs an hourly-or-finer close at least this often (hours).
+MAX_HOURLY_GAP_H = 24
+
+
+def _hourly_covers(history: SymbolHistory, first_day: int) -> bool:
+    """Do hourly-or-finer closes cover ``first_day`` … the symbol's last day (see above)?"""
+    keys = history.hour_keys
+    if keys.size == 0:
+        return False
+    start, end = first_day * HOURS_PER_DAY, int(history.day_keys[-1]) * HOURS_PER_DAY
+    inside = keys[(keys >= start) & (keys < end + HOURS_PER_DAY)]
+    if inside.size == 0 or inside[0] >= start + HOURS_PER_DAY or inside[-1] < end:
+        return False
+    return bool(np.all(np.diff(inside) <= MAX_HOURLY_GAP_H))
+
+
+def _window(
+    series: Mapping[str, tuple[np.ndarray, np.ndarray]], lookback_periods: int
+) -> tuple[int, int]:
+    """(first, last) grid key of the common window of ``{symbol: (keys, closes)}``."""
+    first = max(int(keys[0]) for keys, _ in series.values())
+    last = max(int(keys[-1]) for keys, _ in series.values())
+    return max(first, last - lookback_periods), last
 
 
 def build_panel(
@@ -156,20 +182,46 @@ def build_panel(
 ) -> ReturnPanel | None:
     """Align ``symbols`` (all must be in ``histories``) on their common window.
 
-    None when a symbol has no history. The grid step is the coarsest native step among the
-    symbols; the window starts where every symbol has a price and is at most
+    None when a symbol has no history. The grid is hourly or daily (the module docstring
+    says which); the window starts where every symbol has a price and is at most
     ``lookback_days`` long, ending at the latest grid point any symbol reached.
     """
     if not symbols or any(s not in histories or histories[s].empty for s in symbols):
         return None
-    step = max(histories[s].step_hours for s in symbols)
-    binned = {s: _rebin(histories[s], step) for s in symbols}
-    first = max(int(keys[0]) for keys, _ in binned.values())
-    last = max(int(keys[-1]) for keys, _ in binned.values())
-    first = max(first, last - (lookback_days * HOURS_PER_DAY) // step)
+    daily = {s: (histories[s].day_keys, histories[s].daily) for s in symbols}
+    first_day, _ = _window(daily, lookback_days)
+    uncovered = [s for s in symbols if not _hourly_covers(histories[s], first_day)]
+    notes: list[str] = []
+    if not uncovered:
+        step = 1
+        binned = {s: (histories[s].hour_keys, histories[s].hourly) for s in symbols}
+        first, last = _window(binned, lookback_days * HOURS_PER_DAY)
+    else:
+        step = HOURS_PER_DAY
+        binned = daily
+        first, last = _window(binned, lookback_days)
+        if any(histories[s].hour_keys.size for s in symbols):
+            notes.append(
+                f"sampled daily: the hourly-or-finer bars of {', '.join(uncovered)} do not "
+                f"cover the {last - first}-day window"
+            )
+    closes = _aligned(binned, symbols, first, last, step, notes)
+    limiting = max(symbols, key=lambda s: int(binned[s][0][0]))
+    limited_by = limiting if int(binned[limiting][0][0]) == first else None
+    return ReturnPanel(tuple(symbols), step, first * step, closes, tuple(notes), limited_by)
+
+
+def _aligned(
+    binned: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    symbols: Sequence[str],
+    first: int,
+    last: int,
+    step: int,
+    notes: list[str],
+) -> np.ndarray:
+    """(T, N) closes on the grid ``first … last``, gaps carried forward."""
     length = last - first + 1
     closes = np.full((length, len(symbols)), np.nan)
-    notes: list[str] = []
     for column, symbol in enumerate(symbols):
         keys, values = binned[symbol]
         # seed the first row with the last close at or before the window's start
@@ -185,7 +237,4 @@ def build_panel(
             )
     filled = np.where(np.isnan(closes), 0, np.arange(length)[:, None])
     np.maximum.accumulate(filled, axis=0, out=filled)
-    closes = closes[filled, np.arange(len(symbols))[None, :]]
-    limiting = max(symbols, key=lambda s: int(binned[s][0][0]))
-    limited_by = limiting if int(binned[limiting][0][0]) == first else None
-    return ReturnPanel(tuple(symbols), step, first * step, closes, tuple(notes), limited_by)
+    return closes[filled, np.arange(len(symbols))[None, :]]

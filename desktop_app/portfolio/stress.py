@@ -227,9 +227,7 @@ async def _replay(
         history = await risk.history.read_window(symbol, start, end)
         if history.empty:
             continue
-        keys = history.hours // 24
-        last = np.flatnonzero(np.append(np.diff(keys) != 0, True))
-        keys, closes = keys[last], history.closes[last]
+        keys, closes = history.day_keys, history.daily
         if keys[0] > start_day + 1 or keys[-1] < end_day - 1:
             continue  # not over the whole window
         grid = np.full(days, np.nan)

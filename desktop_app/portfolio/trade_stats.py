@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-import pandas as pd
+
+from desktop_app.lazy import pd
 
 from .metrics_input import SeriesLike, as_float_array, clean_returns, finite_or_none
 

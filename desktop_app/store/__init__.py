@@ -5,6 +5,7 @@ see :mod:`desktop_app.store.store` for its guarantees and :mod:`desktop_app.stor
 for where the data folder is.
 """
 
+from .bar_intervals import BarInterval
 from .errors import (
     CsvImportError,
     DatabaseUnusableError,
@@ -22,6 +23,7 @@ from .store import Store
 __all__ = [
     "ENV_VAR",
     "RECORD_KINDS",
+    "BarInterval",
     "CsvImportError",
     "DataDirInUseError",
     "DatabaseUnusableError",

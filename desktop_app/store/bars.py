@@ -1,14 +1,17 @@
 """Price bars: validation, bulk upsert and range reads of the ``price_bar`` table.
 
-A bar is (symbol, open time, open, high, low, close, volume). Times are stored as integer
-epoch milliseconds (UTC) and prices as REAL: price history feeds float64 analytics, unlike
-the ledger's exact Decimals. The table is keyed by (symbol, ts_ms) WITHOUT ROWID, so one
-symbol's bars are stored together in time order and a range read is one index walk.
+A bar is (symbol, interval, open time, open, high, low, close, volume). Times are stored as
+integer epoch milliseconds (UTC), intervals as whole seconds and prices as REAL: price
+history feeds float64 analytics, unlike the ledger's exact Decimals. The table is keyed by
+(symbol, interval_s, ts_ms) WITHOUT ROWID, so one resolution of one symbol is stored
+together in time order and a range read of it is one index walk; the resolutions a symbol
+has are found by skip-scan, one index seek each. How resolutions merge into one series is
+decided in :mod:`~desktop_app.store.bar_intervals`.
 
 Bulk writes go through the connection's ``executemany`` inside a peewee transaction (a
 peewee ``insert_many`` builds a query object per row, far too slow for the hundreds of
 thousands of rows an import brings). pandas is imported on first use only, so a headless
-engine that never touches price history starts without them (numpy too).
+engine that never touches price history starts without it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SqliteDatabase
 
+from desktop_app.lazy import pd as lazy_pd
+from desktop_app.portfolio.bar_closes import INTERVAL_COLUMN
+
+from .bar_intervals import (
+    BarArrays,
+    BarInterval,
+    describe_interval,
+    merge_resolutions,
+    off_grid,
+)
 from .codec import from_ms, to_ms
 from .errors import PriceDataError
 
@@ -33,9 +46,9 @@ BAR_COLUMNS = ("open", "high", "low", "close", "volume")
 CHUNK_ROWS = 10_000
 
 _UPSERT = (
-    'INSERT INTO "price_bar" ("symbol", "ts_ms", "open", "high", "low", "close", "volume") '
-    "VALUES (?, ?, ?, ?, ?, ?, ?) "
-    'ON CONFLICT ("symbol", "ts_ms") DO UPDATE SET "open" = excluded."open", '
+    'INSERT INTO "price_bar" ("symbol", "interval_s", "ts_ms", "open", "high", "low", "close", '
+    '"volume") VALUES (?, ?, ?, ?, ?, ?, ?, ?) '
+    'ON CONFLICT ("symbol", "interval_s", "ts_ms") DO UPDATE SET "open" = excluded."open", '
     '"high" = excluded."high", "low" = excluded."low", "close" = excluded."close", '
     '"volume" = excluded."volume"'
 )
@@ -93,11 +106,15 @@ def bar_problems(values: np.ndarray) -> dict[int, list[str]]:
     return problems
 
 
-def arrays_from_frame(bars: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(ts_ms int64, values float64 (n, 5)) from the contract's bar DataFrame; validated."""
-    import numpy as np
-    import pandas as pd
+def arrays_from_frame(bars: Any, interval_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ts_ms int64, values float64 (n, 5)) from the contract's bar DataFrame; validated.
 
+    Besides the values (see :func:`bar_problems`), the open times must be a whole number of
+    ``interval_s`` apart: bars of one interval never overlap.
+    """
+    import numpy as np
+
+    pd = lazy_pd.load()
     if not isinstance(bars, pd.DataFrame):
         raise PriceDataError(f"bars must be a pandas DataFrame, got {type(bars).__name__}")
     missing = [name for name in BAR_COLUMNS if name not in bars.columns]
@@ -118,19 +135,34 @@ def arrays_from_frame(bars: Any) -> tuple[np.ndarray, np.ndarray]:
             f"{len(problems)} bad bar(s); nothing was stored. First, at "
             f"{index[row].isoformat()}: {'; '.join(problems[row])}"
         )
+    _check_spacing(ts_ms, interval_s)
     return ts_ms, values
+
+
+def _check_spacing(ts_ms: np.ndarray, interval_s: int) -> None:
+    misplaced = off_grid(ts_ms, interval_s)
+    if misplaced.any():
+        first = from_ms(int(ts_ms.min())).isoformat()
+        at = from_ms(int(ts_ms[misplaced.argmax()])).isoformat()
+        raise PriceDataError(
+            f"{int(misplaced.sum())} bar(s) are not a whole number of "
+            f"{describe_interval(interval_s)} bars after the first ({first}), first at {at}: "
+            f"bars of one interval cannot overlap. Nothing was stored; are these "
+            f"{describe_interval(interval_s)} bars?"
+        )
 
 
 def upsert_bars(
     db: SqliteDatabase,
     symbol: str,
+    interval_s: int,
     ts_ms: np.ndarray,
     values: np.ndarray,
     *,
     progress: Callable[[int, int], None] | None = None,
     cancelled: threading.Event | None = None,
 ) -> int:
-    """Insert or replace bars by (symbol, ts_ms). Call inside a transaction."""
+    """Insert or replace bars by (symbol, interval_s, ts_ms). Call inside a transaction."""
     connection = db.connection()
     total = len(ts_ms)
     for start in range(0, total, CHUNK_ROWS):
@@ -138,7 +170,9 @@ def upsert_bars(
             raise ImportCancelled
         part = slice(start, start + CHUNK_ROWS)
         columns = [values[part, i].tolist() for i in range(len(BAR_COLUMNS))]
-        connection.executemany(_UPSERT, zip(repeat(symbol), ts_ms[part].tolist(), *columns))
+        connection.executemany(
+            _UPSERT, zip(repeat(symbol), repeat(interval_s), ts_ms[part].tolist(), *columns)
+        )
         if progress is not None:
             progress(min(total, start + CHUNK_ROWS), total)
     return total
@@ -147,8 +181,8 @@ def upsert_bars(
 def frame_from_rows(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> pd.DataFrame:
     """Rows of (ts_ms, value, …) → a float DataFrame indexed by UTC time."""
     import numpy as np
-    import pandas as pd
 
+    pd = lazy_pd.load()
     if not rows:
         index = pd.DatetimeIndex([], tz="UTC", name="timestamp")
         return pd.DataFrame({name: np.array([], dtype=np.float64) for name in columns}, index=index)
@@ -158,6 +192,17 @@ def frame_from_rows(rows: list[tuple[Any, ...]], columns: tuple[str, ...]) -> pd
     return pd.DataFrame(data[:, 1:], index=index, columns=list(columns))
 
 
+def bar_frame(bars: BarArrays) -> pd.DataFrame:
+    """The read contract: float OHLCV columns plus ``interval_s`` (int64), indexed by open
+    time (UTC), ascending."""
+    pd = lazy_pd.load()
+
+    index = pd.DatetimeIndex(pd.to_datetime(bars.ts_ms, unit="ms", utc=True), name="timestamp")
+    frame = pd.DataFrame(bars.values, index=index, columns=list(BAR_COLUMNS))
+    frame[INTERVAL_COLUMN] = bars.interval_s
+    return frame
+
+
 def time_range(start: datetime | None, end: datetime | None) -> tuple[int, int]:
     """Inclusive epoch-ms bounds for a query (open ends become the extremes)."""
     low = -(2**62) if start is None else to_ms(start)
@@ -165,16 +210,73 @@ def time_range(start: datetime | None, end: datetime | None) -> tuple[int, int]:
     return low, high
 
 
-def read_bars(
-    db: SqliteDatabase, symbol: str, start: datetime | None, end: datetime | None
-) -> pd.DataFrame:
-    low, high = time_range(start, end)
+def _read_interval(
+    db: SqliteDatabase, symbol: str, interval_s: int, low: int, high: int
+) -> BarArrays:
+    """One resolution's bars with open time in [low, high] ms: one index walk."""
+    import numpy as np
+
     rows = db.execute_sql(
         'SELECT "ts_ms", "open", "high", "low", "close", "volume" FROM "price_bar" '
-        'WHERE "symbol" = ? AND "ts_ms" BETWEEN ? AND ? ORDER BY "ts_ms"',
-        (symbol, low, high),
+        'WHERE "symbol" = ? AND "interval_s" = ? AND "ts_ms" BETWEEN ? AND ? ORDER BY "ts_ms"',
+        (symbol, interval_s, low, high),
     ).fetchall()
-    return frame_from_rows(rows, BAR_COLUMNS)
+    if not rows:
+        return BarArrays.empty()
+    data = np.array(rows, dtype=np.float64)
+    ts = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    return BarArrays(ts, np.full(ts.size, interval_s, dtype=np.int64), data[:, 1:])
+
+
+def read_bars(
+    db: SqliteDatabase,
+    symbol: str,
+    start: datetime | None,
+    end: datetime | None,
+    interval_s: int | None = None,
+) -> pd.DataFrame:
+    """Bars with open time in [start, end]: of ``interval_s``, or merged (finer bars win).
+
+    The merge reads each resolution on the range widened by the widest interval, so a bar
+    near either end is judged against every bar that could overlap it, then trims back.
+    """
+    low, high = time_range(start, end)
+    if interval_s is not None:
+        return bar_frame(_read_interval(db, symbol, interval_s, low, high))
+    intervals = stored_intervals(db, symbol)
+    if not intervals:
+        return bar_frame(BarArrays.empty())
+    if len(intervals) == 1:
+        return bar_frame(_read_interval(db, symbol, intervals[0], low, high))
+    margin = max(intervals) * 1_000
+    parts = [_read_interval(db, symbol, i, low - margin, high + margin) for i in intervals]
+    return bar_frame(merge_resolutions(parts).within(low, high))
+
+
+def stored_intervals(db: SqliteDatabase, symbol: str) -> list[int]:
+    """The intervals stored for ``symbol``, finest first, by skip-scan (one seek each)."""
+    rows = db.execute_sql(
+        "WITH RECURSIVE i(v) AS ("
+        ' SELECT MIN("interval_s") FROM "price_bar" WHERE "symbol" = ?'
+        ' UNION ALL SELECT (SELECT MIN("interval_s") FROM "price_bar"'
+        '  WHERE "symbol" = ? AND "interval_s" > i.v) FROM i WHERE i.v IS NOT NULL)'
+        " SELECT v FROM i WHERE v IS NOT NULL",
+        (symbol, symbol),
+    ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def bar_intervals(db: SqliteDatabase, symbol: str) -> list[BarInterval]:
+    """Each stored resolution of ``symbol`` with its first and last open time and count."""
+    found = []
+    for interval_s in stored_intervals(db, symbol):
+        first, last, count = db.execute_sql(
+            'SELECT MIN("ts_ms"), MAX("ts_ms"), COUNT(*) FROM "price_bar" '
+            'WHERE "symbol" = ? AND "interval_s" = ?',
+            (symbol, interval_s),
+        ).fetchone()
+        found.append(BarInterval(interval_s, from_ms(int(first)), from_ms(int(last)), int(count)))
+    return found
 
 
 def bar_symbols(db: SqliteDatabase) -> list[str]:
@@ -189,8 +291,17 @@ def bar_symbols(db: SqliteDatabase) -> list[str]:
     return [row[0] for row in rows]
 
 
-def last_bar_time(db: SqliteDatabase, symbol: str) -> datetime | None:
-    row = db.execute_sql(
-        'SELECT MAX("ts_ms") FROM "price_bar" WHERE "symbol" = ?', (symbol,)
-    ).fetchone()
-    return None if row is None or row[0] is None else from_ms(int(row[0]))
+def last_bar_time(
+    db: SqliteDatabase, symbol: str, interval_s: int | None = None
+) -> datetime | None:
+    """The latest open time of ``symbol``'s bars of ``interval_s`` (None: of any interval)."""
+    intervals = stored_intervals(db, symbol) if interval_s is None else [interval_s]
+    latest = None
+    for interval in intervals:
+        row = db.execute_sql(
+            'SELECT MAX("ts_ms") FROM "price_bar" WHERE "symbol" = ? AND "interval_s" = ?',
+            (symbol, interval),
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            latest = int(row[0]) if latest is None else max(latest, int(row[0]))
+    return None if latest is None else from_ms(latest)

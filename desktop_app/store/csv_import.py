@@ -5,9 +5,14 @@ one bar per line with its open time in ISO 8601 (``2017-08-17T00:00:00Z``; a tim
 zone is taken as UTC) and plain numbers. Rows may come in any order; they are sorted.
 
 Every row is validated (see :func:`desktop_app.store.bars.bar_problems`, plus: a readable
-time, numbers that are numbers, six values per line, no time twice). Any bad row refuses the
-whole file with a :class:`CsvImportError` listing every bad row by its line number in the
-file — nothing is half-imported.
+time, numbers that are numbers, six values per line, no time twice, on the file's grid). Any
+bad row refuses the whole file with a :class:`CsvImportError` listing every bad row by its
+line number in the file — nothing is half-imported.
+
+The bars' interval is given, or inferred as the smallest positive spacing of the open times
+(a complete file is that far apart; missing bars only lengthen some gaps). Every time must
+then sit a whole number of intervals after the first one: a bar between grid points would
+overlap its neighbours, so the file is not of one resolution.
 
 Speed: the file is parsed by pandas' C reader and validated with numpy, so a good file never
 touches Python per row. Only a file the fast reader rejects is re-read line by line with
@@ -21,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from desktop_app.lazy import pd
+
+from .bar_intervals import describe_interval, min_spacing_ms, off_grid
 from .bars import BAR_COLUMNS, bar_problems
 from .errors import CsvImportError, PriceDataError, RowProblem
 
@@ -32,10 +39,12 @@ _FLOAT_TYPES = dict.fromkeys(BAR_COLUMNS, np.float64)
 
 @dataclass(frozen=True)
 class ParsedBars:
-    """A validated file: epoch-ms open times (ascending) and an (n, 5) OHLCV float array."""
+    """A validated file: epoch-ms open times (ascending), an (n, 5) OHLCV float array and
+    the bars' interval in seconds."""
 
     ts_ms: np.ndarray
     values: np.ndarray
+    interval_s: int
 
     def __len__(self) -> int:
         return len(self.ts_ms)
@@ -100,8 +109,11 @@ def _read_tolerant(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[RowProble
     return frame, np.asarray(lines, dtype=np.int64), problems
 
 
-def read_ohlcv_csv(path: str | Path) -> ParsedBars:
-    """Parse and validate a whole price file, or raise :class:`CsvImportError`."""
+def read_ohlcv_csv(path: str | Path, interval_s: int | None = None) -> ParsedBars:
+    """Parse and validate a whole price file, or raise :class:`CsvImportError`.
+
+    ``interval_s``: the bars' interval; None infers it from the file (see the module doc).
+    """
     path = Path(path)
     _check_header(path)
     problems: list[RowProblem] = []
@@ -145,6 +157,7 @@ def read_ohlcv_csv(path: str | Path) -> ParsedBars:
             by_row.setdefault(row, []).append(
                 f"time {times.iat[row].isoformat()} already appears on line {earlier}"
             )
+    interval_s = _check_grid(ts_ms, good_times & ~duplicated, lines, times, interval_s, by_row)
     problems += [
         RowProblem(int(lines[row]), "; ".join(messages))
         for row, messages in by_row.items()
@@ -155,4 +168,50 @@ def read_ohlcv_csv(path: str | Path) -> ParsedBars:
     if len(frame) == 0:
         raise CsvImportError(str(path), [RowProblem(2, "the file has a header but no price rows")])
     order = np.argsort(ts_ms, kind="stable")
-    return ParsedBars(ts_ms[order], values[order])
+    assert interval_s is not None  # a file with rows and no problem has an interval
+    return ParsedBars(ts_ms[order], values[order], interval_s)
+
+
+def _check_grid(
+    ts_ms: np.ndarray,
+    usable: np.ndarray,
+    lines: np.ndarray,
+    times: pd.Series,
+    interval_s: int | None,
+    by_row: dict[int, list[str]],
+) -> int | None:
+    """The bars' interval (given or inferred); rows off its grid are added to ``by_row``."""
+    rows = np.flatnonzero(usable)
+    if rows.size == 0:
+        return interval_s
+    stamps = ts_ms[rows]
+    if interval_s is None:
+        order = np.argsort(stamps, kind="stable")
+        spacing_ms = min_spacing_ms(stamps[order])
+        if spacing_ms is None:
+            by_row.setdefault(int(rows[0]), []).append(
+                "a single bar does not show its interval; give the interval (60 for 1-minute "
+                "bars, 86400 for daily ones)"
+            )
+            return None
+        closest = int(np.flatnonzero(np.diff(stamps[order]) == spacing_ms)[0])
+        pair = (int(lines[rows[order[closest]]]), int(lines[rows[order[closest + 1]]]))
+        if spacing_ms % 1_000:
+            by_row.setdefault(int(rows[order[closest + 1]]), []).append(
+                f"bars only {spacing_ms} ms apart: bar intervals are whole seconds"
+            )
+            return None
+        interval_s = spacing_ms // 1_000
+        where = (
+            f"the file's {describe_interval(interval_s)} grid (its smallest spacing, between "
+            f"lines {min(pair)} and {max(pair)})"
+        )
+    else:
+        where = f"the {describe_interval(interval_s)} grid"
+    first = times.iat[int(rows[np.argmin(stamps)])].isoformat()
+    for row in rows[off_grid(stamps, interval_s)].tolist():
+        by_row.setdefault(row, []).append(
+            f"time {times.iat[row].isoformat()} is not on {where} counted from {first}: "
+            f"it would overlap its neighbours"
+        )
+    return interval_s

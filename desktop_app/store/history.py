@@ -152,6 +152,12 @@ def read_equity_curve(db: SqliteDatabase, start: datetime | None, end: datetime 
     return frame_from_rows(snapshots, EQUITY_COLUMNS)
 
 
+def last_equity_time(db: SqliteDatabase) -> datetime | None:
+    """The time of the latest equity snapshot (None before the first)."""
+    row = db.execute_sql('SELECT MAX("ts_ms") FROM "equity_snapshot"').fetchone()
+    return None if row is None or row[0] is None else codec.from_ms(row[0])
+
+
 def record_model(models: Models, kind: str) -> type[Model]:
     try:
         return models.history[RecordKind(kind).value]

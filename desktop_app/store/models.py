@@ -6,8 +6,8 @@ with :func:`bind_models` — so two stores on two folders can be open in one pro
 comparing portfolios, a test) without re-binding each other's models.
 
 The tables are *created* from the frozen DDL in :mod:`desktop_app.store.schema` (version 1)
-plus its migrations, never from these classes; ``tests/store/test_schema.py`` checks that
-the two agree column by column.
+plus its migrations (version 2: :mod:`desktop_app.store.schema_v2`), never from these
+classes; ``tests/store/test_schema.py`` checks that the two agree column by column.
 
 Column conventions (see :mod:`desktop_app.store.codec`): money/sizes TEXT (exact Decimals),
 ledger times ISO UTC TEXT, time-series times ``ts_ms`` INTEGER (epoch milliseconds, UTC),
@@ -197,9 +197,11 @@ class SettingRow(_Base):
 
 
 class PriceBarRow(_Base):
-    """Price history per symbol (1-minute bars from the feed, or imported files)."""
+    """Price history per symbol and resolution (1-minute bars from the feed, imported files
+    of any interval); the bar covers [ts_ms, ts_ms + interval_s s)."""
 
     symbol = TextField()
+    interval_s = IntegerField()  # the bar's length in seconds (schema v2)
     ts_ms = IntegerField()  # bar open time
     open = FloatField()
     high = FloatField()
@@ -209,7 +211,7 @@ class PriceBarRow(_Base):
 
     class Meta:
         table_name = "price_bar"
-        primary_key = CompositeKey("symbol", "ts_ms")
+        primary_key = CompositeKey("symbol", "interval_s", "ts_ms")
         without_rowid = True
 
 

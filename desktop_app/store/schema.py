@@ -33,6 +33,7 @@ from desktop_app.portfolio.values import utc_now
 from .codec import time_text
 from .errors import DatabaseUnusableError
 from .models import APPLICATION_ID
+from .schema_v2 import add_bar_intervals
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,10 @@ def _statements(script: str) -> list[str]:
 
 
 #: Every schema version in order. Append; never edit a released one.
-MIGRATIONS: list[Migration] = [Migration(1, "first release", _create_v1)]
+MIGRATIONS: list[Migration] = [
+    Migration(1, "first release", _create_v1),
+    Migration(2, "price bars carry their interval", add_bar_intervals),
+]
 
 
 def latest_version() -> int:

@@ -45,6 +45,7 @@ from desktop_app.portfolio.values import normalize_symbol, utc_now
 
 from . import bars as bar_io
 from . import codec, history, ledger_io
+from .bar_intervals import MINUTE_S, BarInterval, check_interval, describe_interval
 from .database import DatabaseFile
 from .errors import PriceDataError
 from .instance_lock import InstanceLock
@@ -301,6 +302,11 @@ class Store:
         await self.flush()
         return await self._read(history.read_equity_curve, self._db, start, end)
 
+    async def last_equity_time(self) -> datetime | None:
+        """When the latest equity snapshot was taken (market time), or None."""
+        await self.flush()
+        return await self._read(history.last_equity_time, self._db)
+
     async def append_record(
         self, kind: str, payload: Mapping[str, Any], timestamp: datetime | None = None
     ) -> None:
@@ -338,30 +344,65 @@ class Store:
         self._settings[key] = text
 
     # ------------------------------------------------------------------- prices
-    async def write_bars(self, symbol: str, bars: Any) -> int:
-        """Upsert bars (a DataFrame indexed by UTC time: open, high, low, close, volume)."""
+    async def write_bars(self, symbol: str, bars: Any, interval_s: int = MINUTE_S) -> int:
+        """Upsert bars of one interval (a DataFrame indexed by UTC open time: open, high,
+        low, close, volume), keyed by (symbol, interval_s, open time).
+
+        ``interval_s`` defaults to the live feed's 1-minute bars; imported history passes
+        its own (3600, 86400 …). Bars of one interval must be whole intervals apart.
+        """
         name = _bar_symbol(symbol)
-        ts_ms, values = bar_io.arrays_from_frame(bars)
+        interval = _bar_interval(interval_s)
+        ts_ms, values = bar_io.arrays_from_frame(bars, interval)
         return await self._write(
-            "save price bars", bar_io.upsert_bars, self._db, name, ts_ms, values
+            "save price bars", bar_io.upsert_bars, self._db, name, interval, ts_ms, values
         )
 
     async def read_bars(
-        self, symbol: str, start: datetime | None = None, end: datetime | None = None
+        self,
+        symbol: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        interval_s: int | None = None,
     ) -> Any:
-        """Bars of ``symbol`` with open time in [start, end], oldest first (empty if none)."""
-        return await self._read(bar_io.read_bars, self._db, _bar_symbol(symbol), start, end)
+        """Bars of ``symbol`` with open time in [start, end], oldest first (empty if none).
+
+        A DataFrame indexed by open time (UTC) with float columns open, high, low, close,
+        volume and the int column ``interval_s``: each close belongs at open + interval.
+        With ``interval_s``: the bars of that resolution only. Without: one series over
+        every stored resolution, finer bars winning wherever they exist (the merge rule of
+        :mod:`~desktop_app.store.bar_intervals`).
+        """
+        interval = None if interval_s is None else _bar_interval(interval_s)
+        return await self._read(
+            bar_io.read_bars, self._db, _bar_symbol(symbol), start, end, interval
+        )
 
     async def bar_symbols(self) -> list[str]:
         return await self._read(bar_io.bar_symbols, self._db)
 
-    async def last_bar_time(self, symbol: str) -> datetime | None:
-        return await self._read(bar_io.last_bar_time, self._db, _bar_symbol(symbol))
+    async def bar_intervals(self, symbol: str) -> list[BarInterval]:
+        """The resolutions stored for ``symbol``, finest first, each with its first and last
+        open time and its number of bars."""
+        return await self._read(bar_io.bar_intervals, self._db, _bar_symbol(symbol))
+
+    async def last_bar_time(self, symbol: str, interval_s: int | None = None) -> datetime | None:
+        """The open time of ``symbol``'s latest bar of ``interval_s`` (None: of any)."""
+        interval = None if interval_s is None else _bar_interval(interval_s)
+        return await self._read(bar_io.last_bar_time, self._db, _bar_symbol(symbol), interval)
 
     async def import_bars_csv(
-        self, path: str | Path, symbol: str, progress: ProgressCallback | None = None
+        self,
+        path: str | Path,
+        symbol: str,
+        progress: ProgressCallback | None = None,
+        interval_s: int | None = None,
     ) -> int:
         """Import an OHLCV CSV file as ``symbol``'s bars, all or nothing; returns the rows.
+
+        The bars are stored under ``interval_s``, or the interval inferred from the file
+        (its smallest spacing); a file whose times are not on that grid is refused with the
+        lines that are off it. Other resolutions of the symbol stay as they are.
 
         ``progress(rows_done, rows_total)`` is called on the event loop's thread (safe for
         a GUI progress bar) after each chunk. Cancelling the awaiting task rolls back.
@@ -369,8 +410,9 @@ class Store:
         from .csv_import import read_ohlcv_csv
 
         name = _bar_symbol(symbol)
+        interval = None if interval_s is None else _bar_interval(interval_s)
         await self._ready()
-        parsed = await self._readers.run(read_ohlcv_csv, path)
+        parsed = await self._readers.run(read_ohlcv_csv, path, interval)
         loop = asyncio.get_running_loop()
         report = None
         if progress is not None:
@@ -386,6 +428,7 @@ class Store:
                 lambda: bar_io.upsert_bars(
                     self._db,
                     name,
+                    parsed.interval_s,
                     parsed.ts_ms,
                     parsed.values,
                     progress=report,
@@ -395,7 +438,13 @@ class Store:
         except asyncio.CancelledError:
             cancelled.set()
             raise
-        log.info("imported %d %s bars from %s", count, name, path)
+        log.info(
+            "imported %d %s bars (%s) from %s",
+            count,
+            name,
+            describe_interval(parsed.interval_s),
+            path,
+        )
         return count
 
     # ------------------------------------------------------------------ backups
@@ -450,6 +499,13 @@ class Store:
 def _bar_symbol(symbol: str) -> str:
     try:
         return normalize_symbol(symbol)
+    except ValueError as exc:
+        raise PriceDataError(str(exc)) from None
+
+
+def _bar_interval(interval_s: Any) -> int:
+    try:
+        return check_interval(interval_s)
     except ValueError as exc:
         raise PriceDataError(str(exc)) from None
 

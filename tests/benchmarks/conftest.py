@@ -95,12 +95,32 @@ def _fmt(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_gib() -> str:
+    import os
+
+    try:
+        return f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB RAM"
+    except (ValueError, OSError, AttributeError):
+        return "RAM unknown"
+
+
 def machine_description() -> str:
     import os
 
     return (
-        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, {platform.processor() or platform.machine()}"
+        f"{os.cpu_count()} cores ({cpu_model()}), {memory_gib()}, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
     )
 
 
@@ -108,12 +128,12 @@ def render_table(results: list[BenchResult]) -> str:
     lines = [
         f"Machine: {machine_description()}",
         "",
-        "| benchmark | unit | p50 | p99 | value | baseline | ratio | target |",
-        "|---|---|---|---|---|---|---|---|",
+        "| benchmark | unit | p50 | p99 | value | baseline | ratio | target | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r.name} | {r.unit} | {_fmt(r.p50)} | {_fmt(r.p99)} | {_fmt(r.value)} | "
-        f"{_fmt(r.baseline)} | {_fmt(r.ratio)} | {r.target} |"
+        f"{_fmt(r.baseline)} | {_fmt(r.ratio)} | {r.target} | {r.notes} |"
         for r in results
     ]
     return "\n".join(lines) + "\n"

@@ -32,7 +32,7 @@ from desktop_app.portfolio import MetricPeriod, PositionTracker
 from desktop_app.portfolio.analytics_build import AnalyticsInputs, ReportBuilder
 from desktop_app.portfolio.analytics_dashboard import curve_view, dashboard_data
 from desktop_app.portfolio.analytics_html import render_html
-from desktop_app.portfolio.ledger_history import closes_from_bars
+from desktop_app.portfolio.bar_closes import closes_at_bar_ends
 from tests.benchmarks.conftest import Bench, measure
 
 DAYS = 3_650
@@ -139,7 +139,7 @@ def build_history(prices_dir: Path) -> AnalyticsInputs:
         pending = 0.0
     curve = pd.DataFrame({**snapshots, "net_flow": flows}, index=pd.DatetimeIndex(times))
     index = pd.date_range(START, periods=DAYS, freq="D", tz="UTC")
-    closes = {s: closes_from_bars(pd.Series(paths[s], index=index)) for s in symbols}
+    closes = {s: closes_at_bar_ends(pd.Series(paths[s], index=index)) for s in symbols}
     fills = tuple(reversed(tracker.recent_fills()))
     assert len(fills) == FILLS
     return (
@@ -327,8 +327,9 @@ async def write_store(folder: Path, inputs: AnalyticsInputs, effects: list) -> N
     for symbol, closes in inputs.closes.items():
         opened = (closes.index - pd.Timedelta(days=1) + pd.Timedelta(1, "ns")).as_unit("ms")
         values = closes.to_numpy().tolist()
-        db.executemany(
-            'INSERT INTO "price_bar" VALUES (?, ?, ?, ?, ?, ?, ?)',
+        db.executemany(  # daily bars
+            'INSERT INTO "price_bar" ("symbol", "interval_s", "ts_ms", "open", "high", "low", '
+            '"close", "volume") VALUES (?, 86400, ?, ?, ?, ?, ?, ?)',
             [
                 (symbol, int(t), v, v, v, v, 1.0)
                 for t, v in zip(opened.asi8.tolist(), values, strict=True)

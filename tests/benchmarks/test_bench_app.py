@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -116,3 +117,42 @@ def test_bench_price_flush_on_a_thousand_positions(bench: Bench, qapp):
         target="< 20 ms",
     )
     assert result.p50 is not None and result.p50 < 100
+
+
+def test_bench_app_peak_memory_after_one_simulated_hour_at_1000_ticks_per_s(bench: Bench, tmp_path):
+    """The whole app in a child process (see ``tests/benchmarks/app_memory.py``)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PORTFOLIO_DESK_DATA_DIR", None)
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.benchmarks.app_memory",
+            str(tmp_path / "data"),
+            "3600",
+            "1000",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    per_minute = result["rss_per_minute_mib"]
+    growth = per_minute[-1] - per_minute[9]
+    bench.record(
+        "app: peak RSS after 1 h simulated at 1,000 ticks/s (window, engine, SQLite, feed)",
+        "MiB",
+        value=result["peak_rss_mib"],
+        target="bounded",
+        notes=(
+            f"{result['ticks_accepted']:,} ticks in {result['wall_s']:.0f} s wall; RSS at start "
+            f"{result['rss_at_start_mib']:.0f} MiB, growth 10→60 min {growth:+.1f} MiB, "
+            f"{result['bars_written']} bars written"
+        ),
+    )
+    assert result["ticks_accepted"] == 3_600_000
+    assert len(per_minute) == 60
+    assert growth < 16  # fifty more simulated minutes may add bars and snapshots, not leak

@@ -29,8 +29,9 @@ EXACT = Context(prec=80)
 
 def quiet(capital: int = 10_000_000) -> PortfolioManager:
     # 200 open positions: above the default limit of 10 (the breakers stay armed and are
-    # evaluated on every batch, as in the app)
-    limits = RiskLimits(max_positions=None)
+    # evaluated on every batch, as in the app); the balanced preset's 25 % position limit,
+    # which the DEMO book's BTC fills
+    limits = RiskLimits(max_positions=None, max_single_position_pct=25.0)
     return PortfolioManager(
         PortfolioConfig(
             initial_capital=capital, performance_update_interval_s=0, risk_limits=limits

@@ -85,7 +85,7 @@ def test_bench_full_risk_metrics_50_positions_2_years_hourly(
             pm = PortfolioManager(config(), data_dir=tmp_path)
             await pm.initialize()
             for symbol, frame in bars.items():
-                await pm.store.write_bars(symbol, frame)
+                await pm.store.write_bars(symbol, frame, interval_s=3_600)
             for symbol, frame in bars.items():
                 price = float(frame["close"].iloc[-1])
                 await pm.create_position(symbol, "long", round(10_000 / price, 8), price)

@@ -33,42 +33,59 @@ class ManualClock:
 class MemoryBarStore:
     """The bar part of the Store contract (write_bars/read_bars/last_bar_time), in memory.
 
-    Upserts by (symbol, minute) like the SQLite store; ``fail_writes`` makes the next
-    writes raise, as a locked database would.
+    Upserts by (symbol, interval, open time) like the SQLite store; ``fail_writes`` makes
+    the next writes raise, as a locked database would. ``bars`` are the feed's 1-minute
+    bars per symbol. A read without an interval is only answered for a symbol of one
+    interval: the market code must ask for the feed's own minutes (merging resolutions is
+    the real store's job, tested in tests/store).
     """
 
     def __init__(self) -> None:
-        self.bars: dict[str, pd.DataFrame] = {}
+        self.frames: dict[tuple[str, int], pd.DataFrame] = {}
         self.writes = 0
         self.fail_writes = 0
 
-    async def write_bars(self, symbol: str, bars: pd.DataFrame) -> None:
+    @property
+    def bars(self) -> dict[str, pd.DataFrame]:
+        return {
+            symbol: frame for (symbol, interval), frame in self.frames.items() if interval == 60
+        }
+
+    async def write_bars(self, symbol: str, bars: pd.DataFrame, interval_s: int = 60) -> None:
         if self.fail_writes:
             self.fail_writes -= 1
             raise OSError("database is locked")
         assert str(bars.index.tz) == "UTC"
         assert list(bars.columns) == ["open", "high", "low", "close", "volume"]
         self.writes += 1
-        old = self.bars.get(symbol)
+        old = self.frames.get((symbol, interval_s))
         merged = bars if old is None else pd.concat([old, bars])
-        self.bars[symbol] = merged[~merged.index.duplicated(keep="last")].sort_index()
+        self.frames[symbol, interval_s] = merged[~merged.index.duplicated(keep="last")].sort_index()
 
-    async def read_bars(self, symbol: str, start=None, end=None) -> pd.DataFrame:
-        frame = self.bars.get(symbol)
+    def _interval(self, symbol: str, interval_s: int | None) -> int | None:
+        if interval_s is not None:
+            return interval_s
+        stored = [interval for (name, interval) in self.frames if name == symbol]
+        assert len(stored) <= 1, f"{symbol} has bars of several intervals: name the one to read"
+        return stored[0] if stored else None
+
+    async def read_bars(self, symbol: str, start=None, end=None, interval_s=None) -> pd.DataFrame:
+        interval = self._interval(symbol, interval_s)
+        frame = self.frames.get((symbol, interval))
         if frame is None:
             return pd.DataFrame(columns=["open", "high", "low", "close", "volume"], dtype=float)
         if start is not None:
             frame = frame[frame.index >= start]
         if end is not None:
             frame = frame[frame.index <= end]
-        return frame
+        return frame.assign(interval_s=interval)
 
-    async def last_bar_time(self, symbol: str) -> datetime | None:
-        frame = self.bars.get(symbol)
+    async def last_bar_time(self, symbol: str, interval_s: int | None = None) -> datetime | None:
+        frame = self.frames.get((symbol, self._interval(symbol, interval_s)))
         return None if frame is None or frame.empty else frame.index[-1].to_pydatetime()
 
     async def bar_symbols(self) -> list[str]:
-        return sorted(self.bars)
+        return sorted({symbol for symbol, _ in self.frames})
 
 
 async def eventually(

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from desktop_app.portfolio import PositionTracker
-from desktop_app.portfolio.ledger_history import closes_from_bars
+from desktop_app.portfolio.bar_closes import closes_at_bar_ends
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -28,7 +28,7 @@ def real_closes(prices_dir: Path, coin: str) -> pd.Series:
 
 
 def known_closes(closes: pd.Series) -> pd.Series:
-    return closes_from_bars(closes)
+    return closes_at_bar_ends(closes)
 
 
 def curve(times, equity, flows=None) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pytest
 
 from desktop_app.portfolio import PortfolioConfig, PortfolioManager, RiskLimits
 from desktop_app.portfolio.analytics_sources import ClosesCache, EquityCurveCache
-from desktop_app.portfolio.ledger_history import closes_from_bars
+from desktop_app.portfolio.bar_closes import closes_at_bar_ends
 
 from .analytics_helpers import daily_bars
 
@@ -68,7 +68,7 @@ async def test_daily_bars_keep_their_day_long_spacing_across_incremental_reads(
         start, end = bars.index[500].to_pydatetime(), bars.index[900].to_pydatetime()
         await cache.get(pm.store, ["ETH/USDT"], "D", start, end)
         wider = await cache.get(pm.store, ["ETH/USDT"], "D", bars.index[300].to_pydatetime(), end)
-    expected = closes_from_bars(bars["close"].iloc[300:901])
+    expected = closes_at_bar_ends(bars["close"].iloc[300:901])
     pd.testing.assert_series_equal(wider["ETH/USDT"], expected, check_names=False, check_freq=False)
 
 

@@ -65,7 +65,7 @@ async def test_momentum_and_risk_parity_read_the_stored_bars(tmp_path, prices_di
                 {"open": price, "high": price, "low": price, "close": price, "volume": 0.0},
                 index=closes.index,
             )
-            await pm.store.write_bars(symbol, bars)
+            await pm.store.write_bars(symbol, bars, interval_s=86_400)
         moment = closes.index[-1].to_pydatetime() + timedelta(hours=23)
         pm.rebalancer.clock = lambda: moment
         await pm.update_prices({s: repr(float(closes[s].iloc[-1])) for s in REAL_SYMBOLS})

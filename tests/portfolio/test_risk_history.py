@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from desktop_app.portfolio.price_history import SymbolHistory, bin_bars
+from desktop_app.portfolio.price_history import SymbolHistory, bin_closes
 from desktop_app.portfolio.risk_compute import HeldPosition, history_values
 from desktop_app.portfolio.risk_model import build_panel
 
@@ -29,19 +29,26 @@ def bars(prices_dir: Path, name: str) -> pd.DataFrame:
 
 
 def history(symbol: str, frame: pd.DataFrame) -> SymbolHistory:
-    hours, closes, step = bin_bars(frame)
-    return SymbolHistory(symbol, hours, closes, step, frame.index.max().to_pydatetime())
+    return SymbolHistory(symbol, *bin_closes(frame), frame.index.max().to_pydatetime())
 
 
-def test_bins_are_the_last_close_of_each_hour(prices_dir):
+def test_bins_are_the_last_close_of_each_hour_and_of_each_day(prices_dir):
     frame = bars(prices_dir, "BTC-USDT-PERP_1m").iloc[:5_000]
-    hours, closes, step = bin_bars(frame)
+    hour_keys, hourly, day_keys, daily = bin_closes(frame)
     expected = frame["close"].resample("h").last().dropna()
-    assert step == 1
-    np.testing.assert_array_equal(closes, expected.to_numpy())
-    np.testing.assert_array_equal(hours, expected.index.as_unit("s").asi8 // 3_600)
-    daily = bin_bars(bars(prices_dir, "BTC-USDT_1d"))
-    assert daily[2] == 24
+    np.testing.assert_array_equal(hourly, expected.to_numpy())
+    np.testing.assert_array_equal(hour_keys, expected.index.as_unit("s").asi8 // 3_600)
+    by_day = frame["close"].resample("D").last().dropna()
+    np.testing.assert_array_equal(daily, by_day.to_numpy())
+    np.testing.assert_array_equal(day_keys, by_day.index.as_unit("s").asi8 // 86_400)
+
+
+def test_daily_bars_give_daily_closes_and_no_hourly_ones(prices_dir):
+    frame = bars(prices_dir, "BTC-USDT_1d")
+    hour_keys, hourly, day_keys, daily = bin_closes(frame)
+    assert hour_keys.size == hourly.size == 0  # a day's close is not an hour's observation
+    np.testing.assert_array_equal(daily, frame["close"].to_numpy())
+    np.testing.assert_array_equal(day_keys, frame.index.as_unit("s").asi8 // 86_400)
 
 
 def test_hourly_panel_fills_exchange_gaps_like_pandas(prices_dir):

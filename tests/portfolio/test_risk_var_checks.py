@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from desktop_app.portfolio import RiskAction, RiskLimits
-from desktop_app.portfolio.price_history import SymbolHistory, bin_bars
+from desktop_app.portfolio.price_history import SymbolHistory, bin_closes
 from desktop_app.portfolio.risk_checks import Holding, PortfolioState, TradeProposal, evaluate_trade
 from desktop_app.portfolio.risk_model import build_panel
 from desktop_app.portfolio.risk_var import NotesOnly, PostTradeVar
@@ -40,8 +40,7 @@ def panel(prices_dir):
     histories = {}
     for symbol, name in (("BTC/USDT", "BTC-USDT_1d"), ("ETH/USDT", "ETH-USDT_1d")):
         frame = pd.read_csv(prices_dir / f"{name}.csv", parse_dates=["timestamp"])
-        hours, closes, step = bin_bars(frame.set_index("timestamp"))
-        histories[symbol] = SymbolHistory(symbol, hours, closes, step, None)
+        histories[symbol] = SymbolHistory(symbol, *bin_closes(frame.set_index("timestamp")), None)
     return build_panel(histories, ["BTC/USDT", "ETH/USDT"], lookback_days=365)
 
 

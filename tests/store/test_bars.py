@@ -1,4 +1,6 @@
-"""Price bars: the contract's DataFrame round trip, upserts, and all-or-nothing CSV imports."""
+"""Price bars: the contract's DataFrame round trip, upserts, and all-or-nothing CSV imports.
+
+(Several resolutions of one symbol: ``test_bars_intervals.py``.)"""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pandas as pd
 import pytest
 
 from desktop_app.store import CsvImportError, PriceDataError, Store
-from desktop_app.store.bars import BAR_COLUMNS
+from desktop_app.store.bars import BAR_COLUMNS, INTERVAL_COLUMN
 
 HEADER = "timestamp,open,high,low,close,volume\n"
 
@@ -32,9 +34,14 @@ async def test_bars_round_trip_as_the_contract_dataframe(data_dir):
         bars = minute_bars("2025-05-01 12:00", [100.0, 101.5, 99.25])
         assert await store.write_bars("btc/usdt", bars) == 3
         read = await store.read_bars("BTC/USDT")
-        pd.testing.assert_frame_equal(read, bars, check_freq=False, check_index_type=False)
-        assert str(read.index.tz) == "UTC" and list(read.columns) == list(BAR_COLUMNS)
+        pd.testing.assert_frame_equal(
+            read[list(BAR_COLUMNS)], bars, check_freq=False, check_index_type=False
+        )
+        assert str(read.index.tz) == "UTC"
+        assert list(read.columns) == [*BAR_COLUMNS, INTERVAL_COLUMN]
         assert all(read[name].dtype == np.float64 for name in BAR_COLUMNS)
+        assert read[INTERVAL_COLUMN].dtype == np.int64
+        assert read[INTERVAL_COLUMN].tolist() == [60, 60, 60]  # the feed's 1-minute bars
         assert await store.bar_symbols() == ["BTC/USDT"]
         assert await store.last_bar_time("BTC/USDT") == datetime(2025, 5, 1, 12, 2, tzinfo=UTC)
         assert await store.last_bar_time("ETH/USDT") is None
@@ -56,7 +63,7 @@ async def test_writing_a_bar_again_replaces_it_and_ranges_are_inclusive(data_dir
         assert window["close"].tolist() == [25.0, 30.0]
         assert await store.bar_symbols() == ["BTC/USDT", "ETH/USDT"]
         empty = await store.read_bars("SOL/USDT")
-        assert empty.empty and list(empty.columns) == list(BAR_COLUMNS)
+        assert empty.empty and list(empty.columns) == [*BAR_COLUMNS, INTERVAL_COLUMN]
         assert str(empty.index.tz) == "UTC"
     finally:
         await store.close()
@@ -96,7 +103,10 @@ async def test_a_real_price_file_imports_exactly(data_dir, prices_dir):
         await store.close()
     assert count == len(expected) == len(bars) == 3064
     assert bars.index[0] == datetime(2017, 8, 17, tzinfo=UTC)
-    np.testing.assert_array_equal(bars.to_numpy(), expected[list(BAR_COLUMNS)].to_numpy())
+    assert (bars[INTERVAL_COLUMN] == 86_400).all()  # inferred: the file's daily spacing
+    np.testing.assert_array_equal(
+        bars[list(BAR_COLUMNS)].to_numpy(), expected[list(BAR_COLUMNS)].to_numpy()
+    )
 
 
 async def test_every_real_file_but_the_dirty_one_imports(data_dir, prices_dir):

@@ -22,6 +22,38 @@ from .conftest import FIXTURES, manager_on, raw_db
 
 #: One fixture per released schema version, written by that release.
 OLD_VERSIONS = sorted(FIXTURES.glob("v*.db"))
+DAY_S, HOUR_S, MINUTE_S = 86_400, 3_600, 60
+V1_DAILY_CLOSES = [96_000.0, 97_500.25, 98_100.0]
+V2_MINUTE_CLOSES = [98_150.0, 98_200.5, 98_180.0, 98_210.25, 98_250.0]  # fixtures/make_v2.py
+
+
+async def check_v1_bars(store) -> None:
+    """v1 stored three daily BTC/USDT bars without an interval: the upgrade infers a day."""
+    bars = await store.read_bars("BTC/USDT")
+    assert bars["close"].tolist() == V1_DAILY_CLOSES
+    assert bars["interval_s"].tolist() == [DAY_S] * 3
+    assert bars.index[0] == datetime(2025, 1, 2, 9, 30, tzinfo=UTC)
+    assert [i.interval_s for i in await store.bar_intervals("BTC/USDT")] == [DAY_S]
+
+
+async def check_v2_bars(store) -> None:
+    """v2 holds BTC/USDT daily bars followed by feed minutes, and hourly ETH/USDT bars."""
+    daily = await store.read_bars("BTC/USDT", interval_s=DAY_S)
+    assert daily["close"].tolist() == V1_DAILY_CLOSES
+    minutes = await store.read_bars("BTC/USDT", interval_s=MINUTE_S)
+    assert minutes["close"].tolist() == V2_MINUTE_CLOSES
+    assert minutes.index[0] == datetime(2025, 1, 5, 9, 30, tzinfo=UTC)
+    merged = await store.read_bars("BTC/USDT")  # the minutes start where the days end
+    assert merged["close"].tolist() == V1_DAILY_CLOSES + V2_MINUTE_CLOSES
+    assert merged["interval_s"].tolist() == [DAY_S] * 3 + [MINUTE_S] * 5
+    hourly = await store.read_bars("ETH/USDT")
+    assert hourly["close"].tolist() == [3_300.0, 3_310.5, 3_295.25, 3_320.0]
+    assert (hourly["interval_s"] == HOUR_S).all()
+    assert await store.last_bar_time("BTC/USDT", DAY_S) == datetime(2025, 1, 4, 9, 30, tzinfo=UTC)
+
+
+#: What each fixture's price bars must read as today, by file name.
+CHECK_BARS = {"v1": check_v1_bars, "v2": check_v2_bars}
 
 
 def copy_fixture(fixture: Path, folder: Path) -> Path:
@@ -45,7 +77,7 @@ async def test_a_database_from_every_released_version_opens_with_nothing_lost(fi
     try:
         assert errors == [] and pm.restore_mismatches == ()
         tracker = pm.position_tracker
-        # the ledger the v1 fixture holds (see fixtures/make_v1.py), checked by hand:
+        # the ledger every fixture holds (see fixtures/make_v1.py), checked by hand:
         assert tracker.sequence == 9
         assert tracker.cash == (
             D(10_000) - D("0.1") * 40_000 - 4 + 1 * 2_500 - D("2.5") - D("0.05") * 42_000
@@ -100,9 +132,7 @@ async def test_a_database_from_every_released_version_opens_with_nothing_lost(fi
             ("v1-id-0002", D("0.075"), D("368.625")),
             ("v1-id-0004", D(1), D("95.1")),
         ]
-        bars = await store.read_bars("BTC/USDT")
-        assert bars["close"].tolist() == [96_000.0, 97_500.25, 98_100.0]
-        assert bars.index[0] == datetime(2025, 1, 2, 9, 30, tzinfo=UTC)
+        await CHECK_BARS[fixture.stem](store)
         for kind in ("risk_violation", "risk_metrics", "rebalance", "performance_metrics"):
             (record,) = await store.read_records(kind)
             assert record["kind"] == kind and record["value"] == "1.25"
@@ -143,6 +173,10 @@ def test_the_fact_columns_follow_the_ledger_fields_of_the_start_up_check():
     assert FACT_COLUMNS == LEDGER_FIELDS
 
 
+def test_every_fixture_has_its_bar_checks():
+    assert sorted(CHECK_BARS) == [path.stem for path in OLD_VERSIONS]
+
+
 def add_note_column(db, migrator) -> None:
     migrator.migrate(migrator.add_column("fill", "note", TextField(default="")))
 
@@ -154,13 +188,14 @@ def broken_migration(db, migrator) -> None:
 
 async def test_an_upgrade_backs_the_file_up_then_migrates_every_row(data_dir, monkeypatch):
     copy_fixture(FIXTURES / "v1.db", data_dir)
+    new = latest_version() + 1
     monkeypatch.setattr(
         schema,
         "MIGRATIONS",
-        [*schema.MIGRATIONS, schema.Migration(2, "fill notes", add_note_column)],
+        [*schema.MIGRATIONS, schema.Migration(new, "fill notes", add_note_column)],
     )
     async with manager_on(data_dir) as pm:
-        assert pm.store.schema_version == 2
+        assert pm.store.schema_version == new
         assert pm.restore_mismatches == ()
         assert len(await pm.store.read_fills()) == 5
     (backup,) = data_dir.glob("portfolio.v1.backup-*.db")
@@ -170,16 +205,19 @@ async def test_an_upgrade_backs_the_file_up_then_migrates_every_row(data_dir, mo
     old.close()
     with raw_db(data_dir) as db:
         assert db.execute('SELECT "note" FROM "fill" LIMIT 1').fetchone() == ("",)
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (new,)
         descriptions = db.execute('SELECT "description" FROM "schema_version"').fetchall()
-    assert descriptions == [("first release",), ("fill notes",)]
+    assert descriptions == [
+        ("first release",),
+        ("price bars carry their interval",),
+        ("fill notes",),
+    ]
 
 
 async def test_a_failing_upgrade_changes_nothing_in_the_database(data_dir, monkeypatch):
     copy_fixture(FIXTURES / "v1.db", data_dir)
-    monkeypatch.setattr(
-        schema, "MIGRATIONS", [*schema.MIGRATIONS, schema.Migration(2, "broken", broken_migration)]
-    )
+    broken = schema.Migration(latest_version() + 1, "broken", broken_migration)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
     store = Store(data_dir)
     with pytest.raises(DatabaseUnusableError, match="migration bug"):
         await store.open()
@@ -188,6 +226,9 @@ async def test_a_failing_upgrade_changes_nothing_in_the_database(data_dir, monke
         assert db.execute('SELECT MAX("version") FROM "schema_version"').fetchone() == (1,)
         columns = [col[1] for col in db.execute('PRAGMA table_info("fill")')]
     assert "venue" not in columns
-    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+    with raw_db(data_dir) as db:  # the v2 step that ran before the broken one was undone too
+        bar_columns = [col[1] for col in db.execute('PRAGMA table_info("price_bar")')]
+    assert "interval_s" not in bar_columns
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:-1])
     async with manager_on(data_dir) as pm:  # today's version still opens it
         assert pm.restore_mismatches == () and pm.position_tracker.sequence == 9

@@ -300,6 +300,7 @@ class ViewDocks(QObject):
         """Stop the timers and the loads in flight (the window is closing)."""
         for task in tuple(self._tasks):
             task.cancel()
+        self.stress.shutdown()
         for timer in (
             self.risk_timer,
             self.correlation_timer,

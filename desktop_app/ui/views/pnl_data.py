@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-import pandas as pd
 
+from desktop_app.lazy import pd
 from desktop_app.portfolio import metrics
 
 

@@ -35,7 +35,6 @@ from qasync import asyncSlot
 
 from desktop_app.portfolio import PortfolioManager, RebalanceStrategy
 from desktop_app.portfolio.rebalance_plan import RebalancePlan, RebalanceResult
-from desktop_app.portfolio.values import utc_now
 from desktop_app.ui.charts.bars import GroupedBars
 from desktop_app.ui.charts.setup import plot_widget, style_plot
 from desktop_app.ui.dialogs.common import confirm, describe_failure, error_label, show_error
@@ -305,7 +304,7 @@ class RebalanceView(QWidget):
     def plan_age_s(self) -> float | None:
         if self.plan is None:
             return None
-        return (utc_now() - self.plan.created_at).total_seconds()
+        return (self.manager.now() - self.plan.created_at).total_seconds()  # market time
 
     def update_buttons(self) -> None:
         plan = self.plan

@@ -10,8 +10,9 @@ Selecting a row lists its P&L by symbol.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -28,7 +29,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from desktop_app.portfolio import ConfigError, PortfolioManager
 from desktop_app.portfolio.stress import BUILT_IN
@@ -211,6 +211,7 @@ class StressView(QWidget):
         self.manager = manager
         self.running = False
         self.ran_at = None
+        self._tasks: set[asyncio.Task[list[StressRow]]] = set()
         self.title = QLabel("<b>Stress tests</b> of the open positions", self)
         self.status = QLabel(self)
         self.status.setObjectName("stressStatus")
@@ -291,21 +292,32 @@ class StressView(QWidget):
             self.table.select_key(rows[0].scenario)
         return rows
 
-    @asyncSlot()
-    async def run_all(self) -> None:
-        await self.run_builtin()
+    def run_all(self) -> asyncio.Task[list[StressRow]]:
+        """The Run button: every built-in scenario, in a task :meth:`shutdown` cancels."""
+        return self._start(self.run_builtin())
 
     async def run_builtin(self) -> list[StressRow]:
         return await self.run(dict(BUILT_IN))
 
-    @asyncSlot()
-    async def run_custom(self) -> None:
+    def run_custom(self) -> asyncio.Task[list[StressRow]] | None:
+        """The trader's own shocks (refused with the reason when they do not parse)."""
         try:
             shocks = parse_shocks(self.custom.text())
         except ConfigError as exc:
             self.status.setText(str(exc))
-            return
-        await self.run({"custom": shocks})
+            return None
+        return self._start(self.run({"custom": shocks}))
+
+    def _start(self, work: Coroutine[Any, Any, list[StressRow]]) -> asyncio.Task[list[StressRow]]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def shutdown(self) -> None:
+        """Cancel the runs in flight (the window is closing)."""
+        for task in tuple(self._tasks):
+            task.cancel()
 
     def _selected(self, *_args: object) -> None:
         keys = self.table.selected_keys()
