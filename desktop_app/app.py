@@ -44,6 +44,8 @@ LOG_FILE_BYTES = 5 * 1024 * 1024
 LOG_FILE_COUNT = 5
 FEEDS = ("simulated", "replay", "ccxt")
 DEFAULT_SCREENSHOT_DELAY_S = 2.0
+#: A screenshot waits at most this long for start-up (demo, charts) after its delay.
+SCREENSHOT_STARTUP_TIMEOUT_S = 30.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -460,17 +462,23 @@ async def run_app(
     delay_s = args.quit_after
     if args.screenshot is not None and delay_s is None:
         delay_s = DEFAULT_SCREENSHOT_DELAY_S
-    if delay_s is not None:
+    screenshot: asyncio.Task[None] | None = None
+    if delay_s is not None and args.screenshot is None:
+        QTimer.singleShot(int(delay_s * 1000), finish)
+    elif delay_s is not None:
 
-        def done() -> None:
-            code = 0 if args.screenshot is None else save_screenshot(window, args.screenshot)
-            finish(code)
+        async def shoot() -> None:
+            """After the delay, and once start-up (demo, charts, history) is done: a picture
+            of a half-started desk shows nothing (a loaded machine can take longer)."""
+            await asyncio.sleep(delay_s)
+            await asyncio.wait(background, timeout=SCREENSHOT_STARTUP_TIMEOUT_S)
+            finish(save_screenshot(window, args.screenshot))
 
-        QTimer.singleShot(int(delay_s * 1000), done)
+        screenshot = loop.create_task(shoot())
     try:
         return await finished
     finally:
-        for task in background:
+        for task in (*background, *([screenshot] if screenshot else [])):
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         window.shutdown()
