@@ -71,7 +71,7 @@ class OrdersModel(ColumnTableModel[OrderRow]):
                 lambda r: p.price(r.order.symbol, r.order.expected_price),
                 Kind.NUMBER,
                 "The mark plus (buy) or minus (sell) the slippage",
-                width=104,
+                width=124,
             ),
             Column(
                 "notional",
