@@ -44,6 +44,8 @@ LOG_FILE_BYTES = 5 * 1024 * 1024
 LOG_FILE_COUNT = 5
 FEEDS = ("simulated", "replay", "ccxt")
 DEFAULT_SCREENSHOT_DELAY_S = 2.0
+#: A screenshot waits at most this long for start-up (demo, charts) after its delay.
+SCREENSHOT_STARTUP_TIMEOUT_S = 30.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +169,7 @@ class FirstPaint(QObject):
     def __init__(self, target: QObject) -> None:
         super().__init__(target)
         self.painted_at: float | None = None
+        self.painted = asyncio.Event()
         target.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -174,6 +177,7 @@ class FirstPaint(QObject):
             self.painted_at = time.perf_counter()
             log.info("window painted %.0f ms after start", (self.painted_at - STARTED) * 1000)
             watched.removeEventFilter(self)
+            self.painted.set()
             QTimer.singleShot(0, load_pandas)
         return False
 
@@ -415,7 +419,7 @@ async def run_app(
         manager, data_dir=ledger, settings=settings, log_path=log_path, icon=app_icon()
     )
     reporter.parent_widget = window
-    FirstPaint(window)
+    first_paint = FirstPaint(window)
     window.show()
     if splash is not None:
         splash.finish(window)
@@ -429,8 +433,14 @@ async def run_app(
         except Exception:
             reporter.report(sys.exc_info(), what)  # type: ignore[arg-type]
 
+    async def views_after_first_paint() -> None:
+        await first_paint.painted.wait()
+        await window.install_views()
+        log.info("charts ready %.0f ms after start", (time.perf_counter() - STARTED) * 1000)
+
     background = {
         loop.create_task(guarded(window.load_history(), "loading the history")),
+        loop.create_task(guarded(views_after_first_paint(), "opening the charts")),
         loop.create_task(
             guarded(
                 market.start(manager, args, settings, window, brand_new=brand_new),
@@ -452,17 +462,23 @@ async def run_app(
     delay_s = args.quit_after
     if args.screenshot is not None and delay_s is None:
         delay_s = DEFAULT_SCREENSHOT_DELAY_S
-    if delay_s is not None:
+    screenshot: asyncio.Task[None] | None = None
+    if delay_s is not None and args.screenshot is None:
+        QTimer.singleShot(int(delay_s * 1000), finish)
+    elif delay_s is not None:
 
-        def done() -> None:
-            code = 0 if args.screenshot is None else save_screenshot(window, args.screenshot)
-            finish(code)
+        async def shoot() -> None:
+            """After the delay, and once start-up (demo, charts, history) is done: a picture
+            of a half-started desk shows nothing (a loaded machine can take longer)."""
+            await asyncio.sleep(delay_s)
+            await asyncio.wait(background, timeout=SCREENSHOT_STARTUP_TIMEOUT_S)
+            finish(save_screenshot(window, args.screenshot))
 
-        QTimer.singleShot(int(delay_s * 1000), done)
+        screenshot = loop.create_task(shoot())
     try:
         return await finished
     finally:
-        for task in background:
+        for task in (*background, *([screenshot] if screenshot else [])):
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         window.shutdown()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from desktop_app.resources import resource_path
 
 from .errors import MarketDataError
 
-__all__ = ["PARAMS_RESOURCE", "SimulationParams"]
+__all__ = ["DERIVED_CORRELATION", "PARAMS_RESOURCE", "SimulationParams"]
 
 #: Where the shipped parameters live inside ``resources/``.
 PARAMS_RESOURCE = ("market", "simulation_params.json")
@@ -38,6 +39,14 @@ _NUMBER_LIST = re.compile(r"\[\s*((?:-?[0-9.eE+-]+,?\s*)+)\]")
 
 #: Correlation matrices are checked to this tolerance (symmetry, unit diagonal).
 _CORRELATION_TOLERANCE = 1e-9
+
+#: How closely a symbol derived from the basket follows its parent (see ``with_symbols``).
+DERIVED_CORRELATION = 0.8
+
+
+def _stable_hash(symbol: str) -> int:
+    """The same number for a symbol in every run (Python's ``hash`` is salted per process)."""
+    return zlib.crc32(symbol.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,60 @@ class SimulationParams:
             correlation=tuple(map(tuple, corr)),
             periods_per_year=self.periods_per_year,
             metadata=self.metadata,
+        )
+
+    def with_symbols(
+        self, symbols: Sequence[str], *, derived_correlation: float = DERIVED_CORRELATION
+    ) -> SimulationParams:
+        """Parameters for exactly ``symbols``: the basket's own where it has them, derived
+        from the basket for the others (benchmarks and demos of a book of hundreds of coins).
+
+        A symbol the basket lacks follows a *parent* basket symbol, picked by a stable hash
+        of its name (so its parameters do not depend on the list's order), through a
+        one-factor model with ``rho = derived_correlation``::
+
+            z_derived = rho * z_parent + sqrt(1 - rho**2) * e      (e independent)
+
+        It keeps the parent's drift and volatility, starts at the parent's price times a
+        factor in [0.5, 2) from the same hash, and its correlations follow: ``rho * c`` with
+        the basket where the parent has ``c``, ``rho**2 * c`` with another derived symbol
+        whose parent has ``c`` with this one's (``rho**2`` when they share the parent). That
+        is the covariance of actual random variables, so the matrix is always positive
+        definite.
+        """
+        if not 0 <= derived_correlation < 1:
+            raise MarketDataError(
+                f"derived_correlation must be at least 0 and below 1, got {derived_correlation}"
+            )
+        wanted = [normalize_symbol(s) for s in symbols]
+        if len(set(wanted)) != len(wanted):
+            raise MarketDataError("a symbol appears twice in the list to simulate")
+        parent = [
+            self.symbols.index(s) if s in self.symbols else _stable_hash(s) % len(self.symbols)
+            for s in wanted
+        ]
+        derived = np.array([s not in self.symbols for s in wanted])
+        base = np.asarray(self.correlation)[np.ix_(parent, parent)]
+        loading = np.where(derived, derived_correlation, 1.0)
+        corr = base * np.outer(loading, loading)
+        np.fill_diagonal(corr, 1.0)
+        scale = [
+            2.0 ** ((_stable_hash(s) >> 8) % 1000 / 500.0 - 1.0) if d else 1.0
+            for s, d in zip(wanted, derived, strict=True)
+        ]
+        return SimulationParams(
+            symbols=tuple(wanted),
+            start_prices=tuple(
+                self.start_prices[i] * k for i, k in zip(parent, scale, strict=True)
+            ),
+            drift_annual=tuple(self.drift_annual[i] for i in parent),
+            volatility_annual=tuple(self.volatility_annual[i] for i in parent),
+            correlation=tuple(map(tuple, corr)),
+            periods_per_year=self.periods_per_year,
+            metadata={
+                **self.metadata,
+                "derived_symbols": [s for s, d in zip(wanted, derived, strict=True) if d],
+            },
         )
 
     # ---------------------------------------------------------- persistence

@@ -45,7 +45,12 @@ MAX_CATCH_UP_S = 5.0
 
 
 class SimulatedFeed(FeedBase):
-    """Correlated GBM prices for the simulated basket (or a subset of it)."""
+    """Correlated GBM prices for the simulated basket (or a subset of it).
+
+    ``symbols`` picks some of the basket; a symbol it lacks is refused, unless
+    ``derive_missing=True``, which simulates it with parameters derived from the basket
+    (:meth:`SimulationParams.with_symbols`: e.g. 200 coins for a benchmark).
+    """
 
     name = "simulated"
 
@@ -61,10 +66,11 @@ class SimulatedFeed(FeedBase):
         start_time: datetime | None = None,
         clock: Callable[[], float] = time.monotonic,
         realtime: bool = True,
+        derive_missing: bool = False,
     ) -> None:
         params = params or SimulationParams.load()
         if symbols is not None:
-            params = params.subset(symbols)
+            params = params.with_symbols(symbols) if derive_missing else params.subset(symbols)
         for name, value in (
             ("tick_rate_hz", tick_rate_hz),
             ("batch_interval_s", batch_interval_s),

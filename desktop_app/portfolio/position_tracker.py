@@ -117,6 +117,31 @@ def _position_type(value: PositionType | str) -> PositionType:
         raise InvalidOrderError(f"position type must be LONG or SHORT, got {value!r}") from None
 
 
+@dataclass
+class SymbolSums:
+    """The open positions of one symbol, summed: what its totals need besides the price."""
+
+    long_size: Decimal = ZERO
+    short_size: Decimal = ZERO
+    long_cost: Decimal = ZERO
+    short_cost: Decimal = ZERO
+    count: int = 0
+
+    @classmethod
+    def of(cls, positions: Iterable[Position]) -> SymbolSums:
+        """Sums of ``positions`` (call inside ``ledger_math``)."""
+        sums = cls()
+        for position in positions:
+            if position.sign > 0:
+                sums.long_size += position.size
+                sums.long_cost += position.cost_basis
+            else:
+                sums.short_size += position.size
+                sums.short_cost += position.cost_basis
+            sums.count += 1
+        return sums
+
+
 class PositionTracker:
     """Positions, fills, cash and P&L for one portfolio in one quote currency."""
 
@@ -146,6 +171,9 @@ class PositionTracker:
         self._movements: list[CashMovement] = []
         self._sequence = 0
         self._version = 0
+        self._prices_version = 0  # bumped by every price batch
+        self._summary: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._sums: tuple[int, dict[str, SymbolSums]] | None = None
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ reads
@@ -238,6 +266,14 @@ class PositionTracker:
         """The fill already booked under ``client_id``, if any (idempotent submissions)."""
         return None if client_id is None else self._client_fills.get(client_id)
 
+    def open_states(self) -> Iterable[tuple[Position, Decimal]]:
+        """Each open position (as last booked) with its symbol's last price.
+
+        For O(positions) readers that need only sizes and prices: no marked snapshot is
+        built (``get_all_open_positions`` copies every position, which costs far more).
+        """
+        return self._open_states()
+
     def _open_states(self) -> Iterable[tuple[Position, Decimal]]:
         """Each open position with its symbol's last price (no snapshot objects built)."""
         prices = self._prices
@@ -247,43 +283,82 @@ class PositionTracker:
                 position = positions[pid]
                 yield position, prices.get(symbol, position.current_price)
 
+    def _open_positions_of(self, symbol: str) -> list[Position]:
+        positions = self._positions
+        return [positions[pid] for pid in self._open_by_symbol.get(symbol, ())]
+
     def equity(self) -> Decimal:
         """Cash plus the signed market value of every open position."""
-        with ledger_math():
-            return self._cash + sum(
-                (p.sign * p.size * price for p, price in self._open_states()), ZERO
-            )
+        return self._current_summary()["equity"]
 
     def get_portfolio_summary(self) -> dict[str, Any]:
-        """Totals over the ledger. Money values are Decimals in the quote currency."""
+        """Totals over the ledger. Money values are Decimals in the quote currency.
+
+        A pass over every open position, so it is kept until the ledger or a price changes:
+        the manager reads it for each price batch and the GUI several times a second, and
+        on a book of thousands of positions one pass costs milliseconds. Each caller gets
+        its own copy.
+        """
+        summary = self._current_summary()
+        by_symbol = {symbol: dict(row) for symbol, row in summary["by_symbol"].items()}
+        return {**summary, "by_symbol": by_symbol}
+
+    def _current_summary(self) -> dict[str, Any]:
+        state = (self._version, self._prices_version)
+        if self._summary is None or self._summary[0] != state:
+            self._summary = (state, self._summarise())
+        return self._summary[1]
+
+    def _symbol_sums(self) -> dict[str, SymbolSums]:
+        """The open positions summed per symbol; rebuilt only when the ledger changes."""
+        if self._sums is None or self._sums[0] != self._version:
+            sums: dict[str, SymbolSums] = {}
+            positions = self._positions
+            with ledger_math():
+                for symbol, ids in self._open_by_symbol.items():
+                    if ids:
+                        sums[symbol] = SymbolSums.of(positions[pid] for pid in ids)
+            self._sums = (self._version, sums)
+        return self._sums[1]
+
+    def _summarise(self) -> dict[str, Any]:
+        """One pass over the symbols: a symbol's positions share its last price, so
+        Σ sign·size·price = price·(Σ long size − Σ short size), exact in ``ledger_math``.
+        A symbol not yet priced marks each position at its own price."""
         long_exposure = short_exposure = unrealized = cost = ZERO
         by_symbol: dict[str, dict[str, Any]] = {}
         count = 0
+        prices = self._prices
         with ledger_math():
-            for position, price in self._open_states():
-                count += 1
-                notional = position.size * price
-                value = notional if position.sign > 0 else -notional
-                pnl = position.sign * (notional - position.cost_basis)
-                if value >= 0:
-                    long_exposure += value
+            for symbol, sums in self._symbol_sums().items():
+                price = prices.get(symbol)
+                if price is None:
+                    marked = [(p, p.current_price) for p in self._open_positions_of(symbol)]
                 else:
-                    short_exposure -= value
-                unrealized += pnl
-                cost += position.cost_basis
-                row = by_symbol.get(position.symbol)
-                if row is None:
-                    row = by_symbol[position.symbol] = {
-                        "net_size": ZERO,
-                        "market_value": ZERO,
-                        "unrealized_pnl": ZERO,
-                        "price": price,
-                        "count": 0,
-                    }
-                row["net_size"] += position.sign * position.size
-                row["market_value"] += value
-                row["unrealized_pnl"] += pnl
-                row["count"] += 1
+                    marked = [(None, price)]
+                for position, mark in marked:
+                    part = sums if position is None else SymbolSums.of((position,))
+                    long_value = part.long_size * mark
+                    short_value = part.short_size * mark
+                    pnl = (long_value - part.long_cost) - (short_value - part.short_cost)
+                    long_exposure += long_value
+                    short_exposure += short_value
+                    unrealized += pnl
+                    cost += part.long_cost + part.short_cost
+                    row = by_symbol.get(symbol)
+                    if row is None:
+                        row = by_symbol[symbol] = {
+                            "net_size": ZERO,
+                            "market_value": ZERO,
+                            "unrealized_pnl": ZERO,
+                            "price": mark,
+                            "count": 0,
+                        }
+                    row["net_size"] += part.long_size - part.short_size
+                    row["market_value"] += long_value - short_value
+                    row["unrealized_pnl"] += pnl
+                    row["count"] += part.count
+                count += sums.count
             market_value = long_exposure - short_exposure
             equity = self._cash + market_value
             return {
@@ -647,6 +722,7 @@ class PositionTracker:
         self._prices.update(parsed)
         for key in parsed:
             self._price_times[key] = when
+        self._prices_version += 1
         return parsed
 
     # ------------------------------------------------------ spec's async API

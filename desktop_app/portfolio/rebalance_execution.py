@@ -14,6 +14,7 @@ reducing-only, only sells are placed. ``dry_run`` reports without trading; a pla
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HALTED", "TARGET_STRATEGIES", "PlanRunner", "strategy_label"]
+__all__ = ["HALTED", "TARGET_STRATEGIES", "PlanRunner", "ProgressCallback", "strategy_label"]
+
+#: ``progress(done, total, outcome)``: called after each order of a plan has its outcome.
+ProgressCallback = Callable[[int, int, "OrderOutcome"], None]
 
 LAST_REBALANCE_KEY = "rebalance.last_at"
 #: Strategies that trade toward targets (and so restart the rebalance interval).
@@ -80,7 +84,13 @@ class PlanRunner:
                 f"{status}; the plan can still be previewed. Resume the portfolio to trade."
             )
 
-    async def execute_locked(self, plan: RebalancePlan) -> RebalanceResult:
+    async def execute_locked(
+        self,
+        plan: RebalancePlan,
+        *,
+        dry_run: bool | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> RebalanceResult:
         """``execute_rebalance_plan`` for callers already holding the execution lock."""
         await self._r.load()
         self.refuse_if_halted()
@@ -95,11 +105,13 @@ class PlanRunner:
                 f"This plan is {age_s:.0f} s old (limit {self._r.config.max_plan_age_s:g} s): its "
                 f"prices are stale. Create a new plan."
             )
-        if self._r.config.dry_run:
+        if self._r.config.dry_run if dry_run is None else dry_run:
             outcomes = tuple(
                 OrderOutcome(o, OutcomeStatus.DRY_RUN, message="dry run: not placed")
                 for o in plan.orders
             )
+            for done, outcome in enumerate(outcomes, start=1):
+                report(progress, done, len(outcomes), outcome)
             if plan.strategy is RebalanceStrategy.GRID:
                 await self._r.grid.advance(plan.prices)
             result = RebalanceResult(
@@ -113,7 +125,7 @@ class PlanRunner:
             )
             await self.record(result)
             return result
-        outcomes = await self.place_all(plan)
+        outcomes = await self.place_all(plan, progress)
         if plan.strategy is RebalanceStrategy.GRID:  # its crossings are now processed
             await self._r.grid.advance(plan.prices)
         try:
@@ -134,18 +146,27 @@ class PlanRunner:
         await self.record(result)
         return result
 
-    async def place_all(self, plan: RebalancePlan) -> list[OrderOutcome]:
+    async def place_all(
+        self, plan: RebalancePlan, progress: ProgressCallback | None = None
+    ) -> list[OrderOutcome]:
+        outcomes: list[OrderOutcome] = []
+        async for outcome in self._outcomes(plan):
+            outcomes.append(outcome)
+            report(progress, len(outcomes), len(plan.orders), outcome)
+        return outcomes
+
+    async def _outcomes(self, plan: RebalancePlan) -> AsyncIterator[OrderOutcome]:
+        """Place the orders one by one, yielding each one's outcome in plan order."""
         label = strategy_label(plan.strategy)
         tags = tuple(dict.fromkeys((label, plan.strategy.value)))
-        outcomes: list[OrderOutcome] = []
         stopped = ""
         for index, order in enumerate(plan.orders):
             if stopped:
-                outcomes.append(OrderOutcome(order, OutcomeStatus.SKIPPED, message=stopped))
+                yield OrderOutcome(order, OutcomeStatus.SKIPPED, message=stopped)
                 continue
             is_buy = order.side is OrderSide.BUY and not order.reduce_only
             if is_buy and self._r.manager.status.value == "reducing":
-                outcomes.append(
+                yield (
                     OrderOutcome(
                         order, OutcomeStatus.SKIPPED, message="reducing-only: buys are not placed"
                     )
@@ -153,14 +174,14 @@ class PlanRunner:
                 continue
             size, note = self.affordable(order) if is_buy else (order.size, "")
             if size <= 0:
-                outcomes.append(OrderOutcome(order, OutcomeStatus.SKIPPED, message=note))
+                yield OrderOutcome(order, OutcomeStatus.SKIPPED, message=note)
                 continue
             try:
                 placed, note = await self.place(plan, index, order, size, note, label, tags)
             except UnbookedFillError as exc:
                 unbooked = exc.unbooked
                 execution = getattr(unbooked, "execution", None)
-                outcomes.append(
+                yield (
                     OrderOutcome(
                         order,
                         OutcomeStatus.UNBOOKED,
@@ -175,10 +196,10 @@ class PlanRunner:
             except Exception as exc:  # each order's failure is reported, never fatal
                 if not isinstance(exc, PortfolioError):
                     log.exception("rebalance order %s failed", order.describe())
-                outcomes.append(OrderOutcome(order, OutcomeStatus.FAILED, message=str(exc)))
+                yield OrderOutcome(order, OutcomeStatus.FAILED, message=str(exc))
                 continue
             complete = placed.filled_size == order.size
-            outcomes.append(
+            yield (
                 OrderOutcome(
                     order,
                     OutcomeStatus.FILLED if complete else OutcomeStatus.PARTIALLY_FILLED,
@@ -192,7 +213,6 @@ class PlanRunner:
             )
             if plan.strategy is RebalanceStrategy.GRID:
                 await self._r.grid.filled(order, placed)
-        return outcomes
 
     async def place(
         self,
@@ -274,3 +294,13 @@ class PlanRunner:
                 {"source": "rebalancer:history", "message": str(exc), "exception": exc},
             )
         self._r.manager.events.emit(Event.REBALANCE_COMPLETED, result)
+
+
+def report(progress: ProgressCallback | None, done: int, total: int, outcome: OrderOutcome) -> None:
+    """Call ``progress``; a failing progress callback is logged and never stops the orders."""
+    if progress is None:
+        return
+    try:
+        progress(done, total, outcome)
+    except Exception:
+        log.exception("a rebalance progress callback failed")

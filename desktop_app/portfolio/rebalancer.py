@@ -31,7 +31,13 @@ from .errors import PortfolioError, RebalanceError
 from .events import Event
 from .rebalance_automation import DcaEngine, GridEngine
 from .rebalance_config import RebalanceConfig, RebalanceStrategy, RiskParityMethod
-from .rebalance_execution import HALTED, LAST_REBALANCE_KEY, TARGET_STRATEGIES, PlanRunner
+from .rebalance_execution import (
+    HALTED,
+    LAST_REBALANCE_KEY,
+    TARGET_STRATEGIES,
+    PlanRunner,
+    ProgressCallback,
+)
 from .rebalance_plan import (
     OrderOutcome,
     OutcomeStatus,
@@ -194,14 +200,31 @@ class Rebalancer:
         plan = await self.create_rebalance_plan(strategy)
         return await self.execute_rebalance_plan(plan)
 
-    async def execute_rebalance_plan(self, plan: RebalancePlan) -> RebalanceResult:
-        """Place the plan's orders (see the module docstring for every rule)."""
-        async with self._execution_lock:
-            return await self.execute_locked(plan)
+    async def execute_rebalance_plan(
+        self,
+        plan: RebalancePlan,
+        *,
+        dry_run: bool | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> RebalanceResult:
+        """Place the plan's orders (see the module docstring for every rule).
 
-    async def execute_locked(self, plan: RebalancePlan) -> RebalanceResult:
+        ``dry_run`` overrides ``config.dry_run`` for this plan only (a GUI's "dry run"
+        button). ``progress(done, total, outcome)`` is called after each order's outcome
+        is known, in plan order, so a progress bar can follow a long rebalance.
+        """
+        async with self._execution_lock:
+            return await self.execute_locked(plan, dry_run=dry_run, progress=progress)
+
+    async def execute_locked(
+        self,
+        plan: RebalancePlan,
+        *,
+        dry_run: bool | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> RebalanceResult:
         """``execute_rebalance_plan`` for callers already holding the execution lock."""
-        return await self.runner.execute_locked(plan)
+        return await self.runner.execute_locked(plan, dry_run=dry_run, progress=progress)
 
     async def record(self, result: RebalanceResult) -> None:
         """Keep the result, persist it, restart the interval, fire ``rebalance_completed``."""

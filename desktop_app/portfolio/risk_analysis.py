@@ -89,7 +89,7 @@ class RiskAnalysis:
     def quick_metrics(self) -> RiskMetrics:
         """Ledger metrics now, with the history metrics of the last recomputation."""
         tracker = self._risk.manager.position_tracker
-        ledger, _, notes = ledger_values(tracker, self._risk.breakers)
+        ledger, _, notes = ledger_values(tracker, self._risk.breakers, with_held=False)
         return self._assemble(ledger, notes)
 
     async def calculate(self) -> RiskMetrics:

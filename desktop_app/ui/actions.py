@@ -93,7 +93,7 @@ ACTION_SPECS: tuple[ActionSpec, ...] = (
         "actionResetLayout",
         "Reset &layout",
         None,
-        "Restore the default column widths and panel sizes",
+        "Restore the default column widths, panel sizes and view docks",
     ),
     ActionSpec(
         "open_data_dir",
@@ -157,7 +157,9 @@ def build_menus_and_toolbar(window: QMainWindow, a: Actions) -> QToolBar:
     portfolio_menu.addActions([a.pause, a.rebalance])
     portfolio_menu.addSeparator()
     portfolio_menu.addAction(a.liquidate)
-    menu.addMenu("&View").addActions([a.find, a.reset_layout])
+    view_menu = menu.addMenu("&View")
+    view_menu.setObjectName("viewMenu")  # the views add their show/hide actions here
+    view_menu.addActions([a.find, a.reset_layout])
     menu.addMenu("&Help").addAction(a.about)
 
     toolbar = QToolBar("Trading", window)

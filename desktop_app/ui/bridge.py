@@ -52,6 +52,23 @@ class PriceFlush:
     batches: int
 
 
+def merge_flushes(earlier: PriceFlush, later: PriceFlush) -> PriceFlush:
+    """One flush worth both: the later price per symbol wins, a tick direction is kept
+    unless a later move replaced it, totals and time are the later ones."""
+    direction = dict(earlier.direction)
+    direction.update(
+        {symbol: d for symbol, d in later.direction.items() if d or symbol not in direction}
+    )
+    return PriceFlush(
+        prices={**earlier.prices, **later.prices},
+        direction=direction,
+        timestamp=later.timestamp,
+        equity=later.equity,
+        total_unrealized_pnl=later.total_unrealized_pnl,
+        batches=earlier.batches + later.batches,
+    )
+
+
 @dataclass
 class _PendingPrices:
     prices: dict[str, Decimal] = field(default_factory=dict)

@@ -216,6 +216,15 @@ def format_duration(span: timedelta | float | None) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
+#: The engine's sampling rules (pandas offsets) in words: "1,081 hourly returns".
+SAMPLING_NAMES = {"min": "minute", "h": "hourly", "D": "daily", "W": "weekly"}
+
+
+def sampling_name(rule: str | None) -> str:
+    """``"h"`` → ``"hourly"``; unknown rules are shown as they are."""
+    return SAMPLING_NAMES.get(rule or "", rule or "")
+
+
 #: Words traders write their own way.
 SPELLINGS = {"var": "VaR", "cvar": "CVaR", "pnl": "P&L", "nav": "NAV", "dca": "DCA"}
 #: Unit suffixes of field names, dropped from labels (the unit is shown separately).

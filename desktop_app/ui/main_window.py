@@ -9,6 +9,9 @@ writes run in an executor, and price ticks repaint at most ten times a second.
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import importlib
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -32,7 +35,7 @@ from desktop_app.portfolio.values import utc_now
 
 from .actions import Actions, build_menus_and_toolbar
 from .app_settings import AppSettings
-from .bridge import EngineBridge, PriceFlush
+from .bridge import PRICE_FLUSH_MS, EngineBridge, PriceFlush, merge_flushes
 from .event_log import Category, EventLog, Level
 from .event_text import (
     describe_cash,
@@ -56,9 +59,28 @@ from .trading_actions import TradingActions
 log = logging.getLogger(__name__)
 
 FEED_POLL_MS = 1_000
+#: The ledger totals (summary strip, charts) follow prices at most this often; the grid's
+#: cells at every flush. On a book of thousands of positions the totals are a long pass.
+TOTALS_MS = 250
+#: The positions grid is repainted at most every GRID_PAINT_SHARE × its repaint time (a
+#: repaint of 30 ms: every 150 ms), never waiting more than GRID_MAX_WAIT_MS.
+GRID_PAINT_SHARE = 5.0
+GRID_MAX_WAIT_MS = 400
 #: How far back to look for the equity recorded before today's 00:00 UTC.
 HISTORY_BASELINE_LOOKBACK = timedelta(days=7)
 ALERT_FEED_STATES = ("stale", "error")
+
+
+def settle_startup_heap() -> None:
+    """Move what start-up built (engine, ledger, widgets, pyqtgraph, pandas) out of the
+    cyclic garbage collector's sight, once.
+
+    Those objects live as long as the window; a full collection would otherwise walk all of
+    them again and again — on a large book a pause of 100-200 ms on the event loop every
+    few minutes. After ``gc.freeze()`` a collection walks only what was created since.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def default_data_dir() -> Path:
@@ -106,6 +128,16 @@ class MainWindow(QMainWindow):
         self.feed_timer.setInterval(FEED_POLL_MS)
         self.feed_timer.timeout.connect(self.poll_feed)
         self.feed_timer.start()
+        self.views: Any = None  # the chart docks, installed after the first paint
+        self._last_flush: PriceFlush | None = None
+        self._grid_flush: PriceFlush | None = None
+        self.grid_timer = QTimer(self)
+        self.grid_timer.setSingleShot(True)
+        self.grid_timer.timeout.connect(self._apply_grid_prices)
+        self.totals_timer = QTimer(self)
+        self.totals_timer.setSingleShot(True)
+        self.totals_timer.setInterval(TOTALS_MS)
+        self.totals_timer.timeout.connect(self._flush_totals)
         self.poll_feed()
         self.event_log.add(
             f"{APP_NAME} {__version__} ready · {len(self.positions.model.rows())} open "
@@ -230,16 +262,20 @@ class MainWindow(QMainWindow):
                 Category.SYSTEM,
             )
 
-    def refresh_summary(self) -> None:
+    def refresh_summary(self, totals: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Show the ledger totals (read now unless given); returns them for the views."""
         manager = self.manager
+        totals = totals or manager.position_tracker.get_portfolio_summary()
         self.summary.update_summary(
-            manager.position_tracker.get_portfolio_summary(),
+            totals,
             status=manager.status.value,
             status_reason=manager.status_reason,
             demo=manager.config.demo,
             quote=manager.config.quote_currency,
             movements=manager.position_tracker.cash_movements(),
         )
+        self.positions.show_ledger_totals(totals)
+        return totals
 
     def _selection_changed(self, *_args: object) -> None:
         selected = self.positions.selected_position_id() is not None
@@ -274,8 +310,48 @@ class MainWindow(QMainWindow):
         self.refresh_summary()
 
     def _prices_updated(self, flush: PriceFlush) -> None:
-        self.positions.model.apply_prices(flush)
-        self.refresh_summary()
+        """Grid cells at every flush — unless repainting the grid takes long (a book of
+        thousands), then paced so it takes at most a fifth of the time; the totals (a pass
+        over the whole ledger) at most every :data:`TOTALS_MS`, for the strip and views."""
+        self._grid_flush = (
+            flush if self._grid_flush is None else merge_flushes(self._grid_flush, flush)
+        )
+        if not self.grid_timer.isActive():
+            pace = GRID_PAINT_SHARE * self.positions.table.paint_ms
+            self.grid_timer.start(int(min(GRID_MAX_WAIT_MS, max(0.0, pace - PRICE_FLUSH_MS))))
+        self._last_flush = flush
+        if not self.totals_timer.isActive():
+            self.totals_timer.start()
+
+    def _apply_grid_prices(self) -> None:
+        flush, self._grid_flush = self._grid_flush, None
+        if flush is not None:
+            self.positions.model.apply_prices(flush)
+
+    def _flush_totals(self) -> None:
+        flush = self._last_flush
+        totals = self.refresh_summary()
+        if self.views is not None and flush is not None:
+            self.views.prices_updated(flush, totals)
+
+    # ------------------------------------------------------------------- views
+    async def install_views(self) -> Any:
+        """Create the chart docks (P&L, risk, allocation, rebalance, performance,
+        correlation & stress) and restore their saved layout. Called once after the first
+        paint: pyqtgraph is imported on a worker thread, so the window stays responsive."""
+        if self.views is not None or self._closing:
+            return self.views
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, importlib.import_module, "pyqtgraph")
+        if self._closing:
+            return None
+        from .views.docks import ViewDocks
+
+        self.views = ViewDocks(self)
+        self.views.restore(self.settings.load_bytes("window/state"))
+        self.views.start()
+        settle_startup_heap()
+        return self.views
 
     def _status_changed(self, status: PortfolioStatus, *, log_it: bool = True) -> None:
         manager = self.manager
@@ -378,6 +454,8 @@ class MainWindow(QMainWindow):
         ):
             model.refresh_style()
         self.summary.refresh_style()
+        if self.views is not None:
+            self.views.refresh_style()
         self.refresh_summary()
         self._status_changed(self.manager.status, log_it=False)
         self._feed_state = "restyle"
@@ -394,7 +472,8 @@ class MainWindow(QMainWindow):
     def save_layout(self) -> None:
         s = self.settings
         s.save_bytes("window/geometry", self.saveGeometry())
-        s.save_bytes("window/state", self.saveState())
+        if self.views is not None:  # before the docks exist, keep their saved arrangement
+            s.save_bytes("window/state", self.saveState())
         s.save_bytes("splitter/main", self.main_splitter.saveState())
         s.save_bytes("splitter/bottom", self.bottom_splitter.saveState())
         for name, grid in self._grids().items():
@@ -420,6 +499,8 @@ class MainWindow(QMainWindow):
             grid.reset_layout()
         self.main_splitter.setSizes([480, 320])
         self.bottom_splitter.setSizes([900, 600])
+        if self.views is not None:
+            self.views.reset_layout()
 
     def shutdown(self) -> None:
         """Save the layout and stop listening to the engine (idempotent)."""
@@ -427,6 +508,10 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.feed_timer.stop()
+        self.totals_timer.stop()
+        self.grid_timer.stop()
+        if self.views is not None:
+            self.views.shutdown()
         try:
             self.save_layout()
         except Exception:

@@ -7,6 +7,10 @@ the dialogs and talks to the engine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMenu, QVBoxLayout, QWidget
 
@@ -59,23 +63,31 @@ class PositionsPanel(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
             signal.connect(self.update_totals)
-        self.model.dataChanged.connect(self.update_totals)
         self.update_totals()
 
     def update_totals(self, *_args: object) -> None:
-        count = self.model.row_count()
+        """Totals summed over the grid's rows (rows added, removed or reloaded)."""
+        totals = self.model.totals()
+        self._show_totals(self.model.row_count(), totals["market_value"], totals["unrealized_pnl"])
+
+    def show_ledger_totals(self, summary: Mapping[str, Any]) -> None:
+        """The same totals from the ledger's summary, which the window computes anyway as
+        prices move: summing thousands of rows again for the title would double the cost."""
+        self._show_totals(
+            int(summary["count"]), summary["total_market_value"], summary["total_unrealized_pnl"]
+        )
+
+    def _show_totals(self, count: int, market_value: Decimal, pnl: Decimal) -> None:
         if not count:
             self.totals.setText("")
             return
-        totals = self.model.totals()
-        pnl = totals["unrealized_pnl"]
         colour = pnl_color(pnl)
         pnl_html = format_money(pnl, sign=True)
         if colour is not None:
             pnl_html = f'<span style="color:{colour.name()}">{pnl_html}</span>'
         self.totals.setText(
             f"{count} position{'s' if count != 1 else ''} · market value "
-            f"{format_money(totals['market_value'])} · unrealized {pnl_html}"
+            f"{format_money(market_value)} · unrealized {pnl_html}"
         )
 
     def selected_position_id(self) -> str | None:

@@ -98,6 +98,8 @@ class TradingActions(QObject):
         return dialog
 
     def _ticket_done(self, dialog: OpenPositionDialog, code: int) -> None:
+        if code == QDialog.DialogCode.Accepted and dialog.fill_report:
+            self._market_filled(dialog.fill_report)
         if code == QDialog.DialogCode.Accepted and dialog.opened is not None:
             self.window.settings.remember_ticket(
                 dialog.side().value, dialog.strategy.currentText(), dialog.opened.symbol
@@ -145,9 +147,16 @@ class TradingActions(QObject):
         return dialog
 
     def _close_done(self, dialog: ClosePositionDialog) -> None:
+        if dialog.fill_report:
+            self._market_filled(dialog.fill_report)
         dialog.deleteLater()
         if self.close_dialog is dialog:
             self.close_dialog = None
+
+    def _market_filled(self, report: str) -> None:
+        """What the executor did with a ticket's market order: event log and status bar."""
+        self._log(report, Level.SUCCESS)
+        self.window.statusBar().showMessage(report, 10_000)
 
     # ------------------------------------------------------------- pause / resume
     @asyncSlot()

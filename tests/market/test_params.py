@@ -85,6 +85,41 @@ def test_subset_keeps_the_pairwise_correlations():
         params.subset(["LINK/USDT"])
 
 
+def test_with_symbols_keeps_the_basket_and_derives_the_rest_through_a_parent():
+    params = SimulationParams.load()
+    wanted = ["ETH/USDT", "C042/USDT", "BTC/USDT", "C007/USDT"]
+    derived = params.with_symbols(wanted, derived_correlation=0.8)
+    assert derived.symbols == tuple(wanted)
+    assert derived.metadata["derived_symbols"] == ["C042/USDT", "C007/USDT"]
+    btc, eth = params.symbols.index("BTC/USDT"), params.symbols.index("ETH/USDT")
+    assert derived.correlation[0][2] == pytest.approx(params.correlation[eth][btc])
+    assert derived.start_prices[0] == params.start_prices[eth]  # the basket's own
+    corr = np.asarray(derived.correlation)
+    for k in (1, 3):  # a derived coin: its parent's drift and volatility, 0.8 x its parent
+        parent = params.volatility_annual.index(derived.volatility_annual[k])
+        assert derived.drift_annual[k] == params.drift_annual[parent]
+        assert 0.5 <= derived.start_prices[k] / params.start_prices[parent] < 2
+        with_btc = 0.8 * params.correlation[parent][btc]
+        assert corr[k, 2] == pytest.approx(with_btc)
+    # the same coin gets the same parameters whatever list it comes in
+    alone = params.with_symbols(["C042/USDT"])
+    assert alone.start_prices[0] == derived.start_prices[1]
+
+
+def test_two_hundred_derived_symbols_make_a_valid_correlated_market():
+    params = SimulationParams.load()
+    derived = params.with_symbols([f"C{i:03d}/USDT" for i in range(200)])
+    corr = np.asarray(derived.correlation)
+    assert corr.shape == (200, 200)
+    assert np.linalg.eigvalsh(corr).min() > 0  # positive definite by construction
+    off = corr[~np.eye(200, dtype=bool)]
+    assert 0 < off.mean() < 0.8  # correlated like crypto, never perfectly
+    with pytest.raises(MarketDataError, match="appears twice"):
+        params.with_symbols(["C1/USDT", "C1/USDT"])
+    with pytest.raises(MarketDataError, match="derived_correlation"):
+        params.with_symbols(["C1/USDT"], derived_correlation=1.0)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

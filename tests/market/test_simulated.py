@@ -99,6 +99,16 @@ def test_a_subset_of_symbols_can_be_simulated_and_unknown_ones_are_refused():
         SimulatedFeed(symbols=["LINK/USDT"])
 
 
+def test_derive_missing_simulates_symbols_beyond_the_basket():
+    symbols = ["BTC/USDT", *[f"C{i:03d}/USDT" for i in range(199)]]
+    feed = SimulatedFeed(symbols=symbols, seed=4, tick_rate_hz=10_000, derive_missing=True)
+    assert feed.symbols == set(symbols)
+    ticks = feed.advance(1.0)
+    assert len(ticks) == 10_000  # 50 steps of 200 ticks
+    assert {t.symbol for t in ticks} == set(symbols)
+    assert all(t.price > 0 for t in ticks)
+
+
 @pytest.mark.parametrize("option", ["tick_rate_hz", "batch_interval_s", "speed"])
 def test_rates_must_be_positive(option):
     with pytest.raises(MarketDataError, match=f"{option} must be a positive number"):

@@ -273,3 +273,70 @@ def test_update_prices_is_all_or_nothing():
     with pytest.raises(InvalidOrderError, match="price of ETH/USDT"):
         t.update_prices({"BTC/USDT": 200, "ETH/USDT": -1})
     assert t.last_price("BTC/USDT") == D(100)
+
+
+def test_open_states_pair_each_open_position_with_its_last_price():
+    tracker = tracker_with_cash("100000")
+    for symbol, side, size, price in (
+        ("BTC/USDT", "long", "0.5", "60000"),
+        ("ETH/USDT", "short", "3", "3000"),
+        ("BTC/USDT", "long", "0.1", "61000"),
+    ):
+        tracker.commit(tracker.prepare_open(symbol, side, size, price))
+    closed = tracker.prepare_open("SOL/USDT", "long", "1", "150")
+    tracker.commit(closed)
+    tracker.commit(tracker.prepare_reduce(closed.entry.position_id, "151"))
+    tracker.update_prices({"BTC/USDT": "62000", "ETH/USDT": "2900"})
+    states = {p.position_id: (p, price) for p, price in tracker.open_states()}
+    marked = {p.position_id: p for p in tracker.get_all_open_positions()}
+    assert states.keys() == marked.keys()  # the closed SOL position is not among them
+    for position_id, (position, price) in states.items():
+        assert price == marked[position_id].current_price
+        assert position.sign * position.size * price == marked[position_id].market_value
+
+
+def marked_totals(tracker: PositionTracker) -> dict[str, D]:
+    """The summary's totals recomputed position by position from marked snapshots."""
+    positions = tracker.get_all_open_positions()
+    market_value = sum((p.market_value for p in positions), D(0))
+    return {
+        "count": D(len(positions)),
+        "total_market_value": market_value,
+        "long_exposure": sum((p.market_value for p in positions if p.sign > 0), D(0)),
+        "short_exposure": -sum((p.market_value for p in positions if p.sign < 0), D(0)),
+        "total_unrealized_pnl": sum((p.unrealized_pnl for p in positions), D(0)),
+        "total_cost_basis": sum((p.cost_basis for p in positions), D(0)),
+        "equity": tracker.cash + market_value,
+    }
+
+
+def test_summary_follows_every_trade_and_price_batch_exactly():
+    tracker = tracker_with_cash("1000000")
+    opened = []
+    for symbol, side, size, price in (
+        ("BTC/USDT", "long", "0.5", "60000.12"),
+        ("BTC/USDT", "short", "0.2", "60100"),
+        ("ETH/USDT", "short", "3.333", "3000.7"),
+        ("SOL/USDT", "long", "12.5", "150.01"),  # never priced by a batch: its own price
+    ):
+        effect = tracker.prepare_open(symbol, side, size, price, fee="1.5")
+        tracker.commit(effect)
+        opened.append(effect.entry.position_id)
+    snapshots = []
+    for step, prices in enumerate(
+        ({"BTC/USDT": "61000.5", "ETH/USDT": "2950"}, {"BTC/USDT": "59000", "ETH/USDT": "3100"})
+    ):
+        tracker.update_prices(prices)
+        snapshots.append(tracker.get_portfolio_summary())
+        if step == 0:  # a partial close and a scale-in between the batches
+            tracker.commit(tracker.prepare_reduce(opened[0], "61000.5", "0.1"))
+            tracker.commit(tracker.prepare_add(opened[2], "1", "2950"))
+        summary = tracker.get_portfolio_summary()
+        expected = marked_totals(tracker)
+        assert {key: D(summary[key]) for key in expected} == expected
+        assert summary["by_symbol"]["SOL/USDT"]["price"] == D("150.01")
+        assert summary["by_symbol"]["BTC/USDT"]["net_size"] == D("0.2")
+        assert tracker.equity() == expected["equity"]
+    assert snapshots[0]["equity"] != snapshots[1]["equity"]  # a new batch is a new summary
+    snapshots[1]["by_symbol"]["BTC/USDT"]["count"] = 99  # each caller has its own copy
+    assert tracker.get_portfolio_summary()["by_symbol"]["BTC/USDT"]["count"] == 2

@@ -288,3 +288,36 @@ async def test_a_buy_the_risk_limits_allow_only_in_part_is_placed_at_the_allowed
         assert sell.status is OutcomeStatus.FILLED
         assert buy.status is OutcomeStatus.PARTIALLY_FILLED and buy.filled_size == 1
         assert "by the risk limits: ETH would exceed its exposure limit" in buy.message
+
+
+async def test_a_dry_run_requested_for_one_plan_trades_nothing_whatever_the_config():
+    async with PortfolioManager(config()) as pm:
+        assert not pm.rebalancer.config.dry_run
+        await drifted_60_40(pm)
+        fills_before = len(pm.position_tracker.recent_fills())
+        plan = await pm.rebalancer.create_rebalance_plan(RebalanceStrategy.THRESHOLD)
+        result = await pm.rebalancer.execute_rebalance_plan(plan, dry_run=True)
+        assert result.dry_run and not result.executed
+        assert [o.status for o in result.outcomes] == [OutcomeStatus.DRY_RUN] * len(plan.orders)
+        assert len(pm.position_tracker.recent_fills()) == fills_before
+        traded = await pm.rebalancer.execute_rebalance_plan(plan, dry_run=False)
+        assert traded.executed and not traded.dry_run
+
+
+async def test_progress_reports_every_order_outcome_in_plan_order():
+    async with PortfolioManager(config()) as pm:
+        await drifted_60_40(pm)
+        plan = await pm.rebalancer.create_rebalance_plan(RebalanceStrategy.THRESHOLD)
+        seen: list[tuple[int, int, str, OutcomeStatus]] = []
+
+        def progress(done, total, outcome):
+            seen.append((done, total, outcome.order.symbol, outcome.status))
+            raise RuntimeError("a broken progress bar must not stop the rebalance")
+
+        result = await pm.rebalancer.execute_rebalance_plan(plan, progress=progress)
+        assert result.success
+        assert seen == [
+            (n, len(plan.orders), o.order.symbol, o.status)
+            for n, o in enumerate(result.outcomes, start=1)
+        ]
+        assert [status for *_rest, status in seen] == [OutcomeStatus.FILLED] * 2

@@ -138,3 +138,27 @@ async def test_the_risk_report_lists_limits_breakers_and_violations():
     assert report["breakers"]["drawdown"]["armed"] is True
     assert report["recent_violations"][0]["limit"] == "max_single_position_pct"
     assert report["metrics"]["var_95"] is None and "var_95" in report["notes"]
+
+
+async def test_quick_metrics_follow_prices_and_trades_on_the_same_book():
+    unlimited = RiskLimits(max_single_position_pct=None, max_symbol_exposure_pct=None)
+    async with manager(unlimited) as pm:
+        btc = await pm.create_position("BTC/USDT", "long", "0.05", 50_000)  # 2,500
+        await pm.create_position("ETH/USDT", "short", "0.75", 2_000)  # -1,500
+        await pm.create_position("BTC/USDT", "long", "0.01", 50_000)  # 500 more BTC
+        quick = pm.risk_manager.quick_metrics
+        assert quick().gross_exposure == pytest.approx(4_500)
+        await pm.update_prices({"BTC/USDT": 60_000, "ETH/USDT": 1_000})
+        metrics = quick()  # 3,600 BTC; -750 ETH; equity 10,000 + 600 + 750
+        assert metrics.equity == pytest.approx(11_350)
+        assert metrics.long_exposure == pytest.approx(3_600)
+        assert metrics.short_exposure == pytest.approx(750)
+        assert metrics.largest_position_pct == pytest.approx(3_000 / 11_350)
+        assert metrics.largest_symbol_exposure_pct == pytest.approx(3_600 / 11_350)
+        assert metrics.largest_exposure_symbol == "BTC/USDT"
+        await pm.close_position(btc.position_id, 60_000)  # the book changes: rebuilt
+        metrics = quick()
+        assert metrics.position_count == 2
+        assert metrics.largest_position_pct == pytest.approx(750 / 11_350)
+        assert metrics.largest_position_symbol == "ETH/USDT"
+        assert metrics.hhi == pytest.approx((600 / 11_350) ** 2 + (750 / 11_350) ** 2)

@@ -73,3 +73,19 @@ def widget(parent: QWidget, cls: type[T], name: str) -> T:
     found = parent.findChild(cls, name)
     assert found is not None, f"no {cls.__name__} named {name!r} in {parent.objectName()}"
     return found
+
+
+async def with_views(desk: Desk) -> Any:
+    """Install the chart docks on the desk's window (as the app does after first paint)."""
+    views = await desk.window.install_views()
+    assert views is not None
+    await views.settled()  # the first loads (equity curve, rebalance history) are in
+    return views
+
+
+def cell_text(grid: Any, key: str, column: str) -> str:
+    """The text a grid shows for row ``key`` in column ``column`` (by the column's key)."""
+    model = grid.source
+    row = model.row_of(key)
+    assert row is not None, f"no row {key!r} in {grid.objectName()}"
+    return model.data(model.index(row, model.column_index(column)))

@@ -93,3 +93,29 @@ def test_detach_stops_every_signal(run):
         await engine.shutdown()
 
     run(scenario())
+
+
+def test_merged_flushes_keep_the_latest_price_and_the_last_real_move():
+    from datetime import UTC, datetime
+    from decimal import Decimal as D
+
+    from desktop_app.ui.bridge import PriceFlush, merge_flushes
+
+    t0, t1 = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, 0, 0, 1, tzinfo=UTC)
+    earlier = PriceFlush(
+        {"BTC/USDT": D(100), "ETH/USDT": D(10)},
+        {"BTC/USDT": 1, "ETH/USDT": -1},
+        t0,
+        D(1000),
+        D(5),
+        2,
+    )
+    later = PriceFlush(
+        {"BTC/USDT": D(101), "SOL/USDT": D(3)}, {"BTC/USDT": 0, "SOL/USDT": 1}, t1, D(1010), D(6), 3
+    )
+    merged = merge_flushes(earlier, later)
+    assert merged.prices == {"BTC/USDT": D(101), "ETH/USDT": D(10), "SOL/USDT": D(3)}
+    # BTC's later tick did not move it: the earlier up-tick still colours the cell
+    assert merged.direction == {"BTC/USDT": 1, "ETH/USDT": -1, "SOL/USDT": 1}
+    assert (merged.timestamp, merged.equity, merged.total_unrealized_pnl) == (t1, D(1010), D(6))
+    assert merged.batches == 5

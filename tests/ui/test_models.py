@@ -12,7 +12,7 @@ from desktop_app.portfolio import PositionTracker, PositionType
 from desktop_app.ui.bridge import PriceFlush
 from desktop_app.ui.dialogs.allocations import AllocationModel
 from desktop_app.ui.event_log import Category, EventLogModel, Level, LogEntry
-from desktop_app.ui.models.columns import SORT_ROLE, FilterProxy
+from desktop_app.ui.models.columns import SORT_ROLE, VALUE_ROLE, FilterProxy
 from desktop_app.ui.models.history_model import ClosedPositionsModel, DateRangeProxy, FillsModel
 from desktop_app.ui.models.positions_model import PositionsModel
 
@@ -175,3 +175,29 @@ def test_export_rows_keep_full_precision(tracker):
     row = dict(zip(model.export_header(), model.export_row(shib), strict=True))
     assert row["Last"] == "0.000011"
     assert row["Size"] == "100000000"
+
+
+def test_grid_cells_take_text_alignment_and_colour_from_the_model(qtbot, tracker):
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from desktop_app.ui.grid import CellDelegate, Grid
+    from desktop_app.ui.models.columns import RIGHT
+    from desktop_app.ui.theme import pnl_color
+
+    model = positions_model(tracker)
+    grid = Grid("positions", model, FilterProxy())
+    qtbot.addWidget(grid)
+    delegate = grid.itemDelegate()
+    assert isinstance(delegate, CellDelegate)
+    column = [c.key for c in model.columns].index("unrealized_pnl")
+    grid.sortByColumn(column, Qt.SortOrder.DescendingOrder)  # proxy rows ≠ model rows
+    for row in range(grid.proxy.rowCount()):
+        index = grid.proxy.index(row, column)
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, index)
+        assert option.text == grid.proxy.data(index, Qt.ItemDataRole.DisplayRole)
+        assert option.displayAlignment == RIGHT
+        assert option.font == model.number_font
+        value = grid.proxy.data(index, VALUE_ROLE)
+        assert option.palette.color(QPalette.ColorRole.Text) == pnl_color(value)

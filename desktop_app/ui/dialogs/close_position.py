@@ -7,12 +7,16 @@ The preview uses the ledger's own average-cost rule, so what it shows is what ge
 
 where side is +1 for a long and −1 for a short. A 100 % close sends no size at all, so the
 engine closes exactly what is open (no dust left by rounding a percentage).
+
+In *market order* mode (:mod:`.market_order`) the close goes through the executor as a
+reduce-only order on this position; the preview uses the expected fill price and fee.
 """
 
 from __future__ import annotations
 
 import uuid
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -41,6 +45,7 @@ from .common import (
     set_invalid,
     show_error,
 )
+from .market_order import OrderType, describe_market_fill, expected_fill, order_type_combo
 
 BPS = Decimal(10_000)
 PERCENT_BUTTONS = (25, 50, 75, 100)
@@ -76,6 +81,8 @@ class ClosePositionDialog(QDialog):
         self.precision = precision or SymbolPrecision()
         self.fee_bps = fee_bps
         self.result_trade: TradeResult | None = None
+        self.market_result: Any = None  # the executor's fill, in market-order mode
+        self.fill_report = ""
         self._client_id = uuid.uuid4().hex
         self._submitting = False
         self._gone = False
@@ -83,6 +90,7 @@ class ClosePositionDialog(QDialog):
         self.setWindowTitle(f"Close {side} {position.symbol}")
         self.base = position.symbol.split("/")[0]
 
+        self.order_type = order_type_combo(self)
         self.header = QLabel(self)
         self.header.setObjectName("positionHeader")
         self.header.setWordWrap(True)
@@ -109,6 +117,7 @@ class ClosePositionDialog(QDialog):
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow("Order", self.order_type)
         form.addRow("Size", hrow(self.size, QLabel(self.base, self)))
         form.addRow("", _layout_widget(buttons_row))
         form.addRow("Price", hrow(self.price, self.live_button))
@@ -136,6 +145,7 @@ class ClosePositionDialog(QDialog):
         self.price.textEdited.connect(lambda _t: self._changed())
         self.fee.textEdited.connect(lambda _t: self._changed())
         self.live_button.clicked.connect(self._use_live_price)
+        self.order_type.currentIndexChanged.connect(lambda _i: self._order_type_changed())
         bridge.pricesUpdated.connect(self._prices_updated)
         bridge.positionUpdated.connect(self._position_changed)
         bridge.positionClosed.connect(self._position_changed)
@@ -159,6 +169,25 @@ class ClosePositionDialog(QDialog):
                 )
             self.size.set_value(part)
         self._changed()
+
+    def is_market(self) -> bool:
+        return self.order_type.currentData() is OrderType.MARKET
+
+    def _order_type_changed(self) -> None:
+        market = self.is_market()
+        self.price.setReadOnly(market)
+        self.fee.setReadOnly(market)
+        self.live_button.setVisible(not market)
+        self._use_live_price()
+
+    def expected(self) -> Any:
+        live = self.manager.position_tracker.last_price(self.position.symbol)
+        return expected_fill(
+            self.manager.trade_executor,
+            self.position.position_type.closing_side,
+            live,
+            self.size.value(),
+        )
 
     def is_full_close(self) -> bool:
         return self.size.value() == self.position.size
@@ -193,7 +222,7 @@ class ClosePositionDialog(QDialog):
         price = flush.prices.get(self.position.symbol)
         if price is None:
             return
-        if not self.price.edited_by_user:
+        if self.is_market() or not self.price.edited_by_user:
             self.price.set_value(price)
         self._changed()
 
@@ -207,7 +236,14 @@ class ClosePositionDialog(QDialog):
     def _changed(self) -> None:
         position = self.position
         size, price = self.size.value(), self.price.value()
-        if not self.fee.edited_by_user:
+        expected = self.expected() if self.is_market() else None
+        if expected is not None:
+            price = expected.price or price  # the P&L preview at the expected fill
+            if expected.fee is None:
+                self.fee.clear()
+            else:
+                self.fee.set_value(expected.fee, 2)
+        elif not self.fee.edited_by_user:
             if size is not None and price is not None and size > 0 and price > 0:
                 with ledger_math():
                     self.fee.set_value(size * price * self.fee_bps / BPS, 2)
@@ -248,10 +284,18 @@ class ClosePositionDialog(QDialog):
             if remaining == 0
             else f"{p.size(position.symbol, remaining, price)} {self.base} stays open"
         )
-        self.preview_detail.setText(
+        detail = (
             f"after fee {format_money(fee)} · notional {format_money(proceeds)} · {remaining_text}"
         )
-        self.ok_button.setText("Close all" if remaining == 0 else f"Close {float(pct):.4g} %")
+        if expected is not None:
+            quote = self.manager.config.quote_currency
+            detail = expected.describe(position.symbol, p, quote) + "\n" + detail
+        self.preview_detail.setText(detail)
+        if expected is not None:
+            verb = "Sell" if position.position_type.closing_side.sign < 0 else "Buy"
+            self.ok_button.setText(f"{verb} {float(pct):.4g} % at market")
+        else:
+            self.ok_button.setText("Close all" if remaining == 0 else f"Close {float(pct):.4g} %")
 
     # ------------------------------------------------------------------ submit
     @asyncSlot()
@@ -262,6 +306,9 @@ class ClosePositionDialog(QDialog):
         self.ok_button.setEnabled(False)
         show_error(self.error, "")
         try:
+            if self.is_market():
+                await self._send_market_order()
+                return
             self.result_trade = await self.manager.close_position(
                 self.position.position_id,
                 self.price.value(),  # type: ignore[arg-type]
@@ -275,6 +322,25 @@ class ClosePositionDialog(QDialog):
         finally:
             self._submitting = False
             self.ok_button.setEnabled(not self.problems())
+        self.accept()
+
+    async def _send_market_order(self) -> None:
+        position = self.position
+        expected = self.expected().price
+        result = await self.manager.place_order(
+            position.symbol,
+            position.position_type.closing_side,
+            self.size.value(),  # type: ignore[arg-type]
+            position_id=position.position_id,
+            reduce_only=True,
+            strategy=position.strategy,
+            client_order_id=f"ticket-{self._client_id}",
+            reason="market close from the ticket",
+        )
+        self.market_result = result
+        quote = self.manager.config.quote_currency
+        self.fill_report = describe_market_fill(result, expected, self.precision, quote)
+        self._submitting = False
         self.accept()
 
 

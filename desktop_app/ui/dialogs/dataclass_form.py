@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
@@ -109,11 +109,14 @@ def _kind_of(hint: Any, value: Any) -> tuple[type | None, bool]:
     return None, optional
 
 
-def field_specs(instance: Any) -> list[FieldSpec]:
-    """What to show for each editable field of the dataclass ``instance``."""
+def field_specs(instance: Any, only: Sequence[str] | None = None) -> list[FieldSpec]:
+    """What to show for each editable field of the dataclass ``instance`` (in ``only``'s
+    order when given: a strategy's own parameters, say)."""
     hints = _resolved_types(type(instance))
     specs: list[FieldSpec] = []
-    for item in dataclasses.fields(instance):
+    items = {item.name: item for item in dataclasses.fields(instance)}
+    chosen = [items[name] for name in only if name in items] if only is not None else items.values()
+    for item in chosen:
         if not item.init or item.name.startswith("_"):
             continue
         value = getattr(instance, item.name)
@@ -158,10 +161,11 @@ class DataclassForm(QWidget):
         *,
         prefix: str = "",
         columns: int = 1,
+        only: Sequence[str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.instance = instance
-        self.specs = field_specs(instance)
+        self.specs = field_specs(instance, only)
         self.editors: dict[str, QWidget] = {}
         self.switches: dict[str, QCheckBox] = {}
         outer = QHBoxLayout(self)

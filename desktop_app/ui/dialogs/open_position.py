@@ -10,6 +10,10 @@
   ticket stays open so the trader can fix it.
 * With a risk manager attached, a live pre-trade check shows ALLOW / REDUCE / REJECT with
   its reason, and the suggested optimal size with a button to use it.
+* Order type (:mod:`.market_order`): *book a fill at this price* (the default) or a *market
+  order through the executor*, which shows the expected fill price and fee from the
+  executor's cost model and reports the actual fill. A market order from this ticket only
+  opens or adds: one that would first reduce a position is refused here (close it instead).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -35,6 +40,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from desktop_app.portfolio import PortfolioManager, Position, PositionType
+from desktop_app.portfolio.orders import LegKind, plan_legs
 from desktop_app.portfolio.values import ledger_math, parse_symbol
 from desktop_app.ui.bridge import EngineBridge, PriceFlush
 from desktop_app.ui.format import SymbolPrecision, format_money, format_pct
@@ -47,6 +53,7 @@ from .common import (
     set_invalid,
     show_error,
 )
+from .market_order import OrderType, describe_market_fill, expected_fill, order_type_combo
 from .risk_check import RiskCheckPanel
 
 log = logging.getLogger(__name__)
@@ -78,6 +85,8 @@ class OpenPositionDialog(QDialog):
         self.fee_bps = fee_bps
         self.quote = manager.config.quote_currency
         self.opened: Position | None = None
+        self.market_result: Any = None  # the executor's fill, in market-order mode
+        self.fill_report = ""
         self._client_id = uuid.uuid4().hex
         self._driver = "size"  # which of size/notional the trader typed last
         self._submitting = False
@@ -88,6 +97,7 @@ class OpenPositionDialog(QDialog):
         self.banner.setWordWrap(True)
         self.banner.hide()
 
+        self.order_type = order_type_combo(self)
         self.symbol = QComboBox(self)
         self.symbol.setObjectName("symbolCombo")
         self.symbol.setEditable(True)
@@ -131,6 +141,7 @@ class OpenPositionDialog(QDialog):
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow("Order", self.order_type)
         form.addRow("Symbol", hrow(self.symbol, self.live_label))
         form.addRow("Side", hrow(self.long_button, self.short_button))
         form.addRow("Size", hrow(self.size, self.size_unit))
@@ -178,6 +189,7 @@ class OpenPositionDialog(QDialog):
         self.fee.textEdited.connect(lambda _t: self._changed())
         self.strategy.currentTextChanged.connect(lambda _t: self._changed())
         self.live_button.clicked.connect(self._use_live_price)
+        self.order_type.currentIndexChanged.connect(lambda _i: self._order_type_changed())
         bridge.pricesUpdated.connect(self._prices_updated)
         bridge.statusChanged.connect(self._status_changed)
 
@@ -188,6 +200,25 @@ class OpenPositionDialog(QDialog):
     # ------------------------------------------------------------------ values
     def side(self) -> PositionType:
         return PositionType.LONG if self.long_button.isChecked() else PositionType.SHORT
+
+    def is_market(self) -> bool:
+        return self.order_type.currentData() is OrderType.MARKET
+
+    def _order_type_changed(self) -> None:
+        market = self.is_market()
+        self.price.setReadOnly(market)
+        self.fee.setReadOnly(market)
+        self.live_button.setVisible(not market)
+        if market:
+            self._use_live_price()
+        else:
+            self._changed()
+
+    def expected(self) -> Any:
+        side = self.side().opening_side
+        return expected_fill(
+            self.manager.trade_executor, side, self.live_price(), self.size.value()
+        )
 
     def symbol_text(self) -> str:
         return self.symbol.currentText().strip().upper()
@@ -219,7 +250,7 @@ class OpenPositionDialog(QDialog):
             symbol = str(parse_symbol(self.symbol_text()))
         except ValueError:
             return
-        if symbol in flush.prices and not self.price.edited_by_user:
+        if symbol in flush.prices and (self.is_market() or not self.price.edited_by_user):
             self.price.set_value(flush.prices[symbol])
             self._changed()
         elif symbol in flush.prices:
@@ -259,7 +290,13 @@ class OpenPositionDialog(QDialog):
                 self.size.set_value(size)
             elif not self.notional.text().strip():
                 self.size.clear()
-        if not self.fee.edited_by_user:
+        if self.is_market():
+            fee = self.expected().fee
+            if fee is None:
+                self.fee.clear()
+            else:
+                self.fee.set_value(fee, 2)
+        elif not self.fee.edited_by_user:
             size = self.size.value()
             if size is not None and size > 0:
                 with ledger_math():
@@ -287,7 +324,30 @@ class OpenPositionDialog(QDialog):
         fee = self.fee.value() if self.fee.text().strip() else Decimal(0)
         if fee is None or fee < 0:
             problems["fee"] = "The fee must be zero or more"
+        if self.is_market() and not {"symbol", "size"} & problems.keys():
+            market = self._market_problem(size)  # type: ignore[arg-type]
+            if market:
+                problems["price"] = market
         return problems
+
+    def _market_problem(self, size: Decimal) -> str:
+        """Why this market order cannot be sent from an *open* ticket, if it cannot."""
+        symbol = str(parse_symbol(self.symbol_text()))
+        if self.live_price() is None:
+            return f"No live price for {symbol} yet: a market order needs one"
+        side = self.side().opening_side
+        strategy = self.strategy.currentText().strip() or "manual"
+        try:
+            legs = plan_legs(self.manager.position_tracker, symbol, side, size, strategy=strategy)
+        except Exception as exc:
+            return str(exc)
+        if any(leg.kind is LegKind.REDUCE for leg in legs):
+            held = "SHORT" if side.sign > 0 else "LONG"
+            return (
+                f"A market {side.value.upper()} of {symbol} would reduce your {held} position "
+                "first: close it from its row (Ctrl+W), or book a fill instead"
+            )
+        return ""
 
     def _changed(self) -> None:
         price = self.price.value()
@@ -304,7 +364,11 @@ class OpenPositionDialog(QDialog):
             show_error(self.error, self._first_visible_problem(problems))
         self.ok_button.setEnabled(not problems and not self._submitting)
         side = self.side().value.upper()
-        self.ok_button.setText(f"Open {side}")
+        if self.is_market():
+            verb = "Buy" if self.side() is PositionType.LONG else "Sell"
+            self.ok_button.setText(f"{verb} at market")
+        else:
+            self.ok_button.setText(f"Open {side}")
         self._show_live()
         self._show_halted()
         self._show_summary(problems)
@@ -372,6 +436,10 @@ class OpenPositionDialog(QDialog):
         )
         if cash_after < 0:
             text += " (uses margin)"
+        if self.is_market():
+            text = self.expected().describe(self.symbol_text(), self.precision, self.quote)
+            text += f"\nNotional ≈ {format_money(notional)} {self.quote} · "
+            text += f"{format_pct(share, sign=False)} of equity"
         self.summary.setText(text)
 
     # ------------------------------------------------------------------ submit
@@ -383,6 +451,9 @@ class OpenPositionDialog(QDialog):
         self.ok_button.setEnabled(False)
         show_error(self.error, "")
         try:
+            if self.is_market():
+                await self._send_market_order()
+                return
             self.opened = await self.manager.create_position(
                 self.symbol_text(),
                 self.side(),
@@ -399,6 +470,23 @@ class OpenPositionDialog(QDialog):
         finally:
             self._submitting = False
             self._changed_after_submit()
+        self.accept()
+
+    async def _send_market_order(self) -> None:
+        expected = self.expected().price
+        result = await self.manager.place_order(
+            self.symbol_text(),
+            self.side().opening_side,
+            self.size.value(),  # type: ignore[arg-type]
+            strategy=self.strategy.currentText().strip() or "manual",
+            tags=self.tags.text(),
+            client_order_id=f"ticket-{self._client_id}",
+            reason="market order from the ticket",
+        )
+        self.market_result = result
+        self.opened = result.positions[-1] if result.positions else None
+        self.fill_report = describe_market_fill(result, expected, self.precision, self.quote)
+        self._submitting = False
         self.accept()
 
     def _changed_after_submit(self) -> None:

@@ -27,7 +27,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 
 from desktop_app.ui.format import DASH, format_timestamp
 from desktop_app.ui.theme import current_theme, number_font, pnl_color
@@ -39,9 +39,25 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the value to sort on
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2  # the row's id (position id, fill id)
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 3  # the raw value (exact Decimal, datetime, ...)
 
+#: The roles a column model answers; every other role is None without looking at the row.
+SERVED_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.ToolTipRole,
+        SORT_ROLE,
+        KEY_ROLE,
+        VALUE_ROLE,
+    }
+)
+
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 CENTER = Qt.AlignmentFlag.AlignCenter
+#: Every cell is enabled and selectable (built once: enum arithmetic per cell adds up).
+CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 class Kind(Enum):
@@ -163,6 +179,11 @@ class ColumnTableModel(QAbstractTableModel, Generic[Row]):
     def row_at(self, row: int) -> Row:
         return self._rows[row]
 
+    def filter_row(self, row: int) -> Row:
+        """The row as the filter sees it: only text columns matter there, so a model that
+        builds its displayed rows lazily (live prices) hands over the stored one."""
+        return self._rows[row]
+
     def row_of(self, key: str) -> int | None:
         return self._index.get(key)
 
@@ -183,6 +204,16 @@ class ColumnTableModel(QAbstractTableModel, Generic[Row]):
         self._rows = list(rows)
         self._reindex()
         self.endResetModel()
+
+    def update_rows(self, rows: Iterable[Row]) -> None:
+        """Replace every row: one ``dataChanged`` when the ids are the same, in the same
+        order (a refreshed report), else a reset."""
+        new = list(rows)
+        if [self.key_of(r) for r in new] != [self.key_of(r) for r in self._rows] or not new:
+            self.set_rows(new)
+            return
+        self._rows = new
+        self.dataChanged.emit(self.index(0, 0), self.index(len(new) - 1, len(self.columns) - 1))
 
     def upsert(self, row: Row, *, at_top: bool = False) -> None:
         """Insert a new row, or replace the one with the same id (one ``dataChanged``)."""
@@ -224,6 +255,11 @@ class ColumnTableModel(QAbstractTableModel, Generic[Row]):
     def _reindex(self) -> None:
         self._index = {self.key_of(row): number for number, row in enumerate(self._rows)}
 
+    @property
+    def number_font(self) -> QFont:
+        """The font of numeric cells (monospace digits, so columns of numbers line up)."""
+        return self._number_font
+
     def refresh_style(self) -> None:
         """Repaint every cell (after a theme change)."""
         self._number_font = number_font()
@@ -254,24 +290,24 @@ class ColumnTableModel(QAbstractTableModel, Generic[Row]):
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in SERVED_ROLES:  # a delegate asks for ~7 roles per cell and repaint
+            return None
         if not index.isValid() or index.row() >= len(self._rows):
             return None
         if not 0 <= index.column() < len(self.columns):
             return None
-        row = self.row_at(index.row())
         column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column.text is not None:
-                return column.text(row)
-            return default_text(column.value(row))
-        if role == SORT_ROLE:
-            return sort_key(column.value(row))
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == Qt.ItemDataRole.TextAlignmentRole:  # no row needed for these two
             return int(RIGHT if column.numeric else LEFT)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self.foreground(row, column)
         if role == Qt.ItemDataRole.FontRole:
             return self._number_font if column.numeric else None
+        row = self.row_at(index.row())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.display(row, column)
+        if role == SORT_ROLE:
+            return sort_key(column.value(row))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self.foreground(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             value = column.value(row)
             if isinstance(value, Decimal):
@@ -283,10 +319,23 @@ class ColumnTableModel(QAbstractTableModel, Generic[Row]):
             return column.value(row)
         return None
 
+    def display(self, row: Row, column: Column[Any]) -> str:
+        """The text of one cell."""
+        if column.text is not None:
+            return column.text(row)
+        return default_text(column.value(row))
+
+    def cell(self, row_number: int, column_number: int) -> tuple[str, bool, QColor | None]:
+        """What painting one cell needs, in one call: its text, whether it is a number
+        (right-aligned, monospace) and its colour (None: the palette's text colour)."""
+        column = self.columns[column_number]
+        row = self.row_at(row_number)
+        return self.display(row, column), column.numeric, self.foreground(row, column)
+
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return CELL_FLAGS
 
     # -------------------------------------------------------------------- export
     def export_header(self) -> list[str]:
@@ -325,10 +374,12 @@ class FilterProxy(QSortFilterProxyModel):
             self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        if not self._words and type(self).accepts is FilterProxy.accepts:
+            return True  # no filter: a price flush re-checks thousands of rows, cheaply
         model = self.sourceModel()
         if not isinstance(model, ColumnTableModel) or source_row >= model.row_count():
             return True
-        row = model.row_at(source_row)
+        row = model.filter_row(source_row)
         if self._words:
             haystack = model.search_text(row)
             if not all(word in haystack for word in self._words):
