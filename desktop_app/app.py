@@ -302,12 +302,22 @@ class MarketSession:
     in the event log and the status bar; the app keeps running without prices.
     """
 
-    def __init__(self, rehearsal: RehearsalClock | None = None) -> None:
+    def __init__(self, rehearsal: RehearsalClock | None = None, opening_clock: Any = None) -> None:
         self.feed: Any = None
         self.pipeline: Any = None
         self.rehearsal = rehearsal
+        #: A brand-new DEMO's clock (three months back) until its history is played.
+        self.opening_clock = opening_clock
 
-    async def start(
+    async def start(self, manager: PortfolioManager, *args: Any, **kwargs: Any) -> None:
+        try:
+            await self._start(manager, *args, **kwargs)
+        finally:
+            if self.opening_clock is not None and manager.clock is self.opening_clock:
+                # no DEMO history after all (no feed): back to the wall clock
+                manager.set_clock(lambda: datetime.now(UTC))
+
+    async def _start(
         self,
         manager: PortfolioManager,
         args: argparse.Namespace,
@@ -340,15 +350,16 @@ class MarketSession:
                 f"Rehearsal on history: prices and time come from the replay; this ledger "
                 f"({manager.data_dir}) is separate from your real portfolio"
             )
-        if (
-            brand_new
-            and kind == "simulated"
-            and await market.seed_demo_portfolio(manager, feed.prices())
-        ):
-            window.event_log.add(
-                "A brand-new data folder: started on the DEMO portfolio (simulated prices, "
-                "no real money)"
-            )
+        if brand_new and kind == "simulated":
+            if await market.seed_demo_history(manager, feed):
+                window.event_log.add(
+                    "A brand-new data folder: started on the DEMO portfolio, opened "
+                    f"{market.DEMO_HISTORY_DAYS} days ago on simulated prices (no real money)"
+                )
+                await window.history_changed()
+            else:
+                manager.set_clock(feed.now)
+            self.opening_clock = None
         self.pipeline = market.PricePipeline(manager, feed)
         try:
             await self.pipeline.start()
@@ -404,12 +415,17 @@ async def run_app(
     rehearsal = (
         RehearsalClock(first_bar_time(replay_file(args, settings))) if ledger != data_dir else None
     )
+    clock: Any = rehearsal
+    if brand_new and rehearsal is None and (args.feed or settings.feed) == "simulated":
+        from desktop_app.market.demo import DemoHistoryClock
+
+        clock = DemoHistoryClock()  # the DEMO opens three months back (seed_demo_history)
     if splash is not None:
         from desktop_app.ui.splash import set_stage
 
         set_stage(splash, f"Opening {ledger}…")
     try:
-        manager = await open_manager(ledger, rehearsal)
+        manager = await open_manager(ledger, clock)
     except StoreError as exc:
         reporter.uninstall()
         if splash is not None:
@@ -425,7 +441,7 @@ async def run_app(
         splash.finish(window)
     if rehearsal is not None:
         await rehearsal.resume_from(manager)
-    market = MarketSession(rehearsal)
+    market = MarketSession(rehearsal, opening_clock=clock if clock is not rehearsal else None)
 
     async def guarded(work: Any, what: str) -> None:
         try:

@@ -5,7 +5,8 @@
 * :class:`CcxtFeed` — live exchange tickers (``uv run --extra live``).
 * :class:`PricePipeline` — validates ticks, builds 1-minute bars, delivers coalesced
   batches to ``PortfolioManager.update_prices``.
-* :func:`seed_demo_portfolio` — the DEMO book of a brand-new data dir.
+* :func:`seed_demo_portfolio` — the DEMO book of a brand-new data dir;
+  :func:`seed_demo_history` opens it three months back on simulated history.
 
 Typical wiring::
 
@@ -18,7 +19,15 @@ Typical wiring::
 from .bars import BarAggregator, bars_frame
 from .ccxt_feed import CcxtFeed, backoff_delay
 from .conversion import PriceConverter, Valuation, plan_valuation
-from .demo import DEMO_BOOK, DEMO_TARGETS, is_new_ledger, seed_demo_portfolio
+from .demo import (
+    DEMO_BOOK,
+    DEMO_HISTORY_DAYS,
+    DEMO_TARGETS,
+    DemoHistoryClock,
+    is_new_ledger,
+    seed_demo_history,
+    seed_demo_portfolio,
+)
 from .errors import MarketDataError
 from .factory import FeedKind, create_feed
 from .feed import FeedBase, FeedStatus, PriceFeed, Tick
@@ -31,9 +40,11 @@ from .validation import DropReason
 
 __all__ = [
     "DEMO_BOOK",
+    "DEMO_HISTORY_DAYS",
     "DEMO_TARGETS",
     "BarAggregator",
     "CcxtFeed",
+    "DemoHistoryClock",
     "DropReason",
     "FeedBase",
     "FeedKind",
@@ -55,6 +66,7 @@ __all__ = [
     "is_new_ledger",
     "plan_valuation",
     "read_ohlcv_csv",
+    "seed_demo_history",
     "seed_demo_portfolio",
     "symbol_from_filename",
 ]

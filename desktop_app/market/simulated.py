@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from desktop_app.lazy import pd
 from desktop_app.portfolio.values import as_utc, utc_now
 
 from .errors import MarketDataError
@@ -112,6 +113,53 @@ class SimulatedFeed(FeedBase):
     def prices(self) -> dict[str, float]:
         """The current simulated price of every symbol."""
         return dict(zip(self._order, self._last_prices, strict=True))
+
+    def history(
+        self, days: float, interval_s: int = 3600, *, seed: int | None = None, substeps: int = 12
+    ) -> dict[str, pd.DataFrame]:
+        """``days`` of simulated past OHLCV bars per symbol that end at the current prices.
+
+        The same model as the live stream (drift, volatility, correlations), drawn from its
+        own random stream (``seed``) so the live ticks stay as seeded. Bars open on the
+        ``interval_s`` grid; the last one closes at the last grid time not after :meth:`now`,
+        at the current price. Each bar is built from ``substeps`` GBM steps: open, high, low
+        and close are the path's; volume is 0 (a simulation has no volume).
+        """
+        if not (isinstance(interval_s, int) and interval_s > 0 and days > 0 and substeps > 0):
+            raise MarketDataError("history needs a positive number of days, interval and steps")
+        n_bars = int(days * 86_400 // interval_s)
+        if n_bars < 1:
+            raise MarketDataError(f"{days} days hold no bar of {interval_s} s")
+        rng = np.random.default_rng(seed)
+        dt_years = interval_s / substeps / SECONDS_PER_YEAR
+        shocks = rng.standard_normal((n_bars * substeps, len(self._order))) @ self._chol_t
+        increments = (self._mu - self._sigma**2 / 2) * dt_years + self._sigma * math.sqrt(
+            dt_years
+        ) * shocks
+        path = np.vstack([np.zeros(len(self._order)), np.cumsum(increments, axis=0)])
+        path += np.log(np.asarray(self._last_prices)) - path[-1]  # ends at today's prices
+        prices = np.exp(path)
+        prices[-1] = self._last_prices  # exactly, not exp(log(p))
+        windows = np.lib.stride_tricks.sliding_window_view(prices, substeps + 1, axis=0)[
+            ::substeps
+        ]  # (bars, symbols, substeps + 1)
+        end_s = int(self.now().timestamp()) // interval_s * interval_s
+        opens_s = end_s - interval_s * np.arange(n_bars, 0, -1, dtype=np.int64)
+        index = pd.DatetimeIndex(pd.to_datetime(opens_s, unit="s", utc=True), name="timestamp")
+        frames: dict[str, pd.DataFrame] = {}
+        for k, symbol in enumerate(self._order):
+            window = windows[:, k, :]
+            frames[symbol] = pd.DataFrame(
+                {
+                    "open": window[:, 0],
+                    "high": window.max(axis=1),
+                    "low": window.min(axis=1),
+                    "close": window[:, -1],
+                    "volume": np.zeros(n_bars),
+                },
+                index=index,
+            )
+        return frames
 
     # --------------------------------------------------------------- stepping
     def _paths(self, steps: int, dt_s: float) -> np.ndarray:

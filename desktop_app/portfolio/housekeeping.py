@@ -26,7 +26,12 @@ log = logging.getLogger(__name__)
 
 
 class EquityRecorder:
-    """Points of the equity curve: after every fill or cash movement, and on a timer.
+    """Points of the equity curve: after every fill or cash movement, and on the market clock.
+
+    The timed points follow market time (the engine's clock): a price batch records a point
+    once ``interval`` has passed since the last one, so a replay played at a day a second
+    still gets a point per interval of its own time. A wall-clock timer flushes the points
+    and records one when no prices arrive (a live market's clock is the wall clock).
 
     Each point carries the net deposits/withdrawals since the previous one (``net_flow``),
     which time-weighted returns take out. Recording only queues the point in the store; the
@@ -45,6 +50,7 @@ class EquityRecorder:
         self._tracker = tracker
         self._events = events
         self._flow_since_snapshot = ZERO
+        self._last_at: datetime | None = None
 
     def after_commit(self, effect: LedgerEffect) -> None:
         """Account for a booked entry: cash movements are flows; tag changes are no point."""
@@ -60,8 +66,9 @@ class EquityRecorder:
             return
         summary = self._tracker.get_portfolio_summary()
         flow, self._flow_since_snapshot = self._flow_since_snapshot, ZERO
+        self._last_at = at = self._clock()
         self._store.record_equity_snapshot(
-            self._clock(),
+            at,
             equity=summary["equity"],
             cash=summary["cash"],
             market_value=summary["total_market_value"],
@@ -69,12 +76,22 @@ class EquityRecorder:
             net_flow=flow,
         )
 
+    def record_if_due(self, interval_s: float) -> bool:
+        """Record a point if ``interval_s`` of market time passed since the last one."""
+        if self._store is None or interval_s <= 0:
+            return False
+        last = self._last_at
+        if last is not None and (self._clock() - last).total_seconds() < interval_s:
+            return False
+        self.record()
+        return True
+
     async def run(self, interval_s: float) -> None:
-        """A point every ``interval_s``, written at once."""
+        """Every ``interval_s`` of wall time: a point if one is due, and write the points."""
         assert self._store is not None
         while True:
             await asyncio.sleep(interval_s)
-            self.record()
+            self.record_if_due(interval_s)
             try:
                 await self._store.flush()
             except PortfolioError as exc:  # a full disk must not end the loop

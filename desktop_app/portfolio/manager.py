@@ -524,6 +524,7 @@ class PortfolioManager:
             total_unrealized_pnl=summary["total_unrealized_pnl"],
         )
         self.events.emit(Event.PRICE_UPDATE, batch)
+        self._equity.record_if_due(self.config.snapshot_interval_s)  # on the market clock
         await self.risk_manager.on_price_batch(batch)  # drawdown and daily-loss breakers
         return batch
 

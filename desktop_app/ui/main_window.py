@@ -262,6 +262,13 @@ class MainWindow(QMainWindow):
                 Category.SYSTEM,
             )
 
+    async def history_changed(self) -> None:
+        """The store's history changed under the window (a brand-new DEMO played its
+        months): reload the fills and the day's baseline, and let the views read it."""
+        await self.load_history()
+        if self.views is not None and not self._closing:
+            self.views.history_changed()
+
     def refresh_summary(self, totals: dict[str, Any] | None = None) -> dict[str, Any]:
         """Show the ledger totals (read now unless given); returns them for the views."""
         manager = self.manager

@@ -55,3 +55,28 @@ async def test_set_clock_hands_the_engine_over_to_a_replay(tmp_path):
         metrics = await pm.risk_manager.calculate_risk_metrics()
     assert after.opened_at == datetime(2021, 1, 1, tzinfo=UTC)
     assert metrics.timestamp == datetime(2021, 1, 1, tzinfo=UTC)
+
+
+async def test_the_equity_curve_gets_a_point_per_interval_of_market_time(tmp_path):
+    """A replay at a day a second still records one point per snapshot interval of its own
+    time, from the price batches, not one per wall-clock minute."""
+    clock = ReplayClock(datetime(2022, 5, 9, tzinfo=UTC))
+    hourly = PortfolioConfig(
+        performance_update_interval_s=0,
+        snapshot_interval_s=3600,
+        risk_limits=RiskLimits.disabled(),
+    )
+    async with PortfolioManager(hourly, data_dir=tmp_path, clock=clock) as pm:
+        await pm.create_position("BTC/USDT", "long", "0.1", 34_000)
+        for minute in range(1, 6 * 60 + 1):  # six market hours, a batch a minute
+            clock.moment = datetime(2022, 5, 9, tzinfo=UTC) + timedelta(minutes=minute)
+            await pm.update_prices({"BTC/USDT": 34_000 + minute})
+        await pm.store.flush()
+        curve = await pm.store.read_equity_curve()
+    stamps = sorted(moment.to_pydatetime() for moment in curve.index)
+    start = datetime(2022, 5, 9, tzinfo=UTC)
+    # the initial deposit's and the fill's points, then one every market hour after them
+    assert stamps == [start, start] + [start + timedelta(hours=h) for h in range(1, 7)]
+    assert curve["equity"].iloc[-1] == float(pm.position_tracker.cash) + 0.1 * (
+        34_000 + 360
+    )  # at 06:00

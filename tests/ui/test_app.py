@@ -9,12 +9,15 @@ import os
 import struct
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import app as desktop
+from desktop_app.lazy import pd
+from desktop_app.portfolio import PortfolioManager
 from desktop_app.ui.icon import ICO_SIZES, draw_icon
 from desktop_app.ui.main_window import MainWindow
 
@@ -79,6 +82,18 @@ def test_screenshot_saves_a_picture_of_the_main_window_and_exits_zero(tmp_path):
     text = log_file.read_text(encoding="utf-8")
     assert "window painted" in text and "screenshot saved" in text
     assert "seeded the DEMO portfolio" in text  # a brand-new data dir starts on the demo
+    # ... opened three months back on simulated history, which the ledger lived through
+    assert "on 90 days of simulated history" in text
+    fills, curve = asyncio.run(stored_fills_and_curve(tmp_path / "data"))
+    opened = min(fill.timestamp for fill in fills)
+    assert timedelta(days=89) < datetime.now(UTC) - opened < timedelta(days=91)
+    assert curve.index[-1] - curve.index[0] > pd.Timedelta(days=89)
+    assert len(curve) > 89 * 24  # an hourly point through the history
+
+
+async def stored_fills_and_curve(data_dir):
+    async with PortfolioManager(data_dir=data_dir) as manager:
+        return await manager.store.read_fills(), await manager.store.read_equity_curve()
 
 
 def test_data_dir_flag_wins_over_the_environment(tmp_path, monkeypatch):

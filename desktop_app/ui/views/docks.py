@@ -242,6 +242,18 @@ class ViewDocks(QObject):
             if dock.isVisible() and not dock.visibleRegion().isEmpty():
                 self._shown(key, True)
 
+    def history_changed(self) -> None:
+        """The store's history grew under the views (a new DEMO's months): read it, and
+        compute the risk metrics on it now rather than at the next interval."""
+        self.spawn(self.pnl.read_history(), "reading the equity curve")
+        self.spawn(self._recompute_risk(), "computing the risk metrics")
+
+    async def _recompute_risk(self) -> None:
+        metrics = await self.window.manager.risk_manager.calculate_risk_metrics()
+        self.refresh_risk()
+        if self._visible("correlation"):
+            self.correlation.show_metrics(metrics)
+
     def prices_updated(self, flush: PriceFlush, totals: Mapping[str, Any]) -> None:
         """New prices with the ledger totals the window computed for them."""
         self.pnl.prices_updated(flush.timestamp, totals)

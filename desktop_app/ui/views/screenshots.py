@@ -1,10 +1,10 @@
 """Pictures of every view on the DEMO portfolio: ``python -m desktop_app.ui.views.screenshots``.
 
 The README's "Views" pictures (``resources/screenshots/view-*.png``). A throw-away data dir
-gets the DEMO portfolio; the simulated market then runs fast (a day of market time in
-about half a minute, the manager on the feed's clock, as a rehearsal does), so the equity
-curve, drawdown and stored bars have a history to show. Each dock is then floated at a
-readable size and grabbed.
+gets the DEMO portfolio as a brand-new data dir does in the app: opened three months back on
+simulated history (``seed_demo_history``), so the equity curve, drawdown, risk metrics,
+correlations and performance have a history to show; the simulated market then runs live
+for a few seconds. Each dock is then floated at a readable size and grabbed.
 """
 
 from __future__ import annotations
@@ -15,23 +15,22 @@ import sys
 import tempfile
 from pathlib import Path
 
-#: Market seconds per wall-clock second while the history is made.
-SPEED = 2_880.0
-RUN_S = 30.0
+#: Market seconds per wall-clock second of the live run after the history.
+SPEED = 60.0
+RUN_S = 5.0
 SIZE = (1100, 680)
 
 
 async def take(out_dir: Path, data_dir: Path, run_s: float) -> list[Path]:
-    from desktop_app.market import PricePipeline, SimulatedFeed, seed_demo_portfolio
+    from desktop_app.market import DemoHistoryClock, PricePipeline, SimulatedFeed, seed_demo_history
     from desktop_app.portfolio import PortfolioManager
     from desktop_app.ui.app_settings import AppSettings
     from desktop_app.ui.main_window import MainWindow
 
-    manager = PortfolioManager(data_dir=data_dir)
+    manager = PortfolioManager(data_dir=data_dir, clock=DemoHistoryClock())
     await manager.initialize()
     feed = SimulatedFeed(seed=7, speed=SPEED, tick_rate_hz=40.0)
-    manager.set_clock(feed.now)
-    await seed_demo_portfolio(manager)
+    await seed_demo_history(manager, feed)
     window = MainWindow(manager, data_dir=data_dir, settings=AppSettings(data_dir))
     window.resize(1500, 950)
     window.show()
@@ -43,6 +42,8 @@ async def take(out_dir: Path, data_dir: Path, run_s: float) -> list[Path]:
     await views.settled()
     await manager.risk_manager.calculate_risk_metrics()
     views.refresh_risk()
+    assert views.rebalance.form is not None  # a plan with orders: drift beyond 3 points
+    views.rebalance.form.set_value("max_drift_pct", 3.0)
     await views.rebalance.preview()
     await views.stress.run_builtin()
     await views.performance.refresh()
