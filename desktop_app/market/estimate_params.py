@@ -19,9 +19,11 @@ the same days), and computes from the daily log returns ``x`` (``m = mean(x)``,
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,6 +98,38 @@ def estimate(prices_dir: Path, symbols: Sequence[str] = DEFAULT_BASKET) -> Simul
     )
 
 
+#: The crypto winter the ``crash_2022`` stress scenario replays (BTC's peak to the FTX low).
+CRASH_WINDOW = ("2021-11-10", "2022-11-21")
+CRASH_RESOURCE = ("market", "crash_2022.json")
+
+
+def estimate_crash(prices_dir: Path, symbols: Sequence[str] = DEFAULT_BASKET) -> dict[str, Any]:
+    """Each symbol's return over :data:`CRASH_WINDOW` (first close to last close) and at its
+    lowest close inside it: what ``crash_2022`` applies when the store holds no prices of
+    that window (a new or simulated portfolio). Two numbers a coin, no price series."""
+    first, last = (pd.Timestamp(day, tz="UTC") for day in CRASH_WINDOW)
+    returns: dict[str, float] = {}
+    lows: dict[str, float] = {}
+    for symbol in symbols:
+        closes = read_closes(prices_dir, [symbol])[symbol]
+        window = closes[(closes.index >= first) & (closes.index <= last)]
+        if len(window) < 2 or window.index[0] > first + pd.Timedelta(days=1):
+            raise MarketDataError(f"{symbol}: the daily file does not cover {CRASH_WINDOW}")
+        returns[symbol] = round(float(window.iloc[-1] / window.iloc[0] - 1), 6)
+        lows[symbol] = round(float(window.min() / window.iloc[0] - 1), 6)
+    return {
+        "description": (
+            "Return of each coin from its close on the first day to its close on the last "
+            "day of the window, and at its lowest close inside it, from the real daily "
+            "closes; written by desktop_app.market.estimate_params"
+        ),
+        "window": list(CRASH_WINDOW),
+        "source": sorted(daily_file(Path("."), s).name for s in symbols),
+        "returns": returns,
+        "lowest": lows,
+    }
+
+
 def default_output() -> Path:
     return Path(__file__).resolve().parents[2].joinpath("resources", *PARAMS_RESOURCE)
 
@@ -115,6 +149,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     params.save(args.out)
     print(f"wrote {args.out} ({len(params.symbols)} symbols, {params.metadata['days']} days)")
+    try:
+        crash = estimate_crash(args.prices_dir, args.symbols)
+    except MarketDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    crash_out = args.out.with_name(CRASH_RESOURCE[-1])
+    crash_out.write_text(json.dumps(crash, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {crash_out} ({len(crash['returns'])} symbols)")
     return 0
 
 

@@ -7,7 +7,9 @@ Built-in scenarios (``run_stress_test("crypto_crash_30")`` ...):
   the risk model's window; beta 1 when a symbol has no history), floored at -100 %;
 * ``crash_2022``: the 2021-11-10 → 2022-11-21 crypto winter (BTC's peak to the FTX low)
   replayed from stored daily closes on today's positions: P&L at the end and at the worst
-  day; a symbol without prices over the whole window follows BTC by its beta;
+  day; a symbol without prices over the whole window follows BTC by its beta. Without
+  stored BTC prices of the window, each coin takes its real return over it as shipped in
+  ``resources/market/crash_2022.json`` (no worst day then);
 * ``correlation_one``: correlations go to 1: every asset moves ``z_0.99`` of its own 1-day
   volatility in the same direction, the one that hurts the portfolio:
   ``loss = z * |sum_i m_i * sigma_i|`` against the diversified ``z * sqrt(m' S m)``.
@@ -21,6 +23,7 @@ breaker's peak, today's loss, position and symbol concentration, gross exposure,
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
 
 STABLECOINS = frozenset({"USDT", "USDC", "DAI", "BUSD", "TUSD", "FDUSD", "USDP", "PYUSD"})
 CRASH_2022 = (datetime(2021, 11, 10, tzinfo=UTC), datetime(2022, 11, 21, tzinfo=UTC))
+#: Real returns of the basket over CRASH_2022 (desktop_app.market.estimate_params writes it).
+CRASH_REFERENCE = ("market", "crash_2022.json")
 
 
 @dataclass(frozen=True)
@@ -217,7 +222,7 @@ async def _replay(
     held: list[HeldPosition],
     benchmark: str,
     notes: list[str],
-) -> tuple[dict[str, float | None], float]:
+) -> tuple[dict[str, float | None], float | None]:
     assert scenario.start is not None and scenario.end is not None
     start, end = scenario.start, scenario.end
     start_day, end_day = int(start.timestamp()) // 86_400, int(end.timestamp()) // 86_400
@@ -238,10 +243,13 @@ async def _replay(
         grid = grid[np.maximum.accumulate(filled)]
         paths[symbol] = grid / grid[0] - 1.0
     if benchmark not in paths:
-        raise PortfolioError(
-            f"The {scenario.name} replay needs stored {benchmark} prices from "
-            f"{start:%Y-%m-%d} to {end:%Y-%m-%d}; import that history first"
-        )
+        reference = crash_reference() if scenario.name == "crash_2022" else {}
+        if _base(benchmark) not in reference:
+            raise PortfolioError(
+                f"The {scenario.name} replay needs stored {benchmark} prices from "
+                f"{start:%Y-%m-%d} to {end:%Y-%m-%d}; import that history first"
+            )
+        return await _reference_shocks(risk, reference, held, benchmark, notes), None
     proxies = [p.symbol for p in held if p.symbol not in paths]
     betas = await _betas(risk, sorted(set(proxies)), benchmark, notes) if proxies else {}
     for symbol in set(proxies):
@@ -249,6 +257,47 @@ async def _replay(
         paths[symbol] = np.maximum(-1.0, betas[symbol] * paths[benchmark])
     path_pnl = sum((p.market_value * paths[p.symbol] for p in held), np.zeros(days))
     return {s: float(path[-1]) for s, path in paths.items()}, float(path_pnl.min())
+
+
+def crash_reference() -> dict[str, float]:
+    """Each basket coin's real return over the ``crash_2022`` window, by base asset, as
+    shipped in ``resources/market/crash_2022.json`` ({} when the file is missing)."""
+    from desktop_app.resources import resource_path
+
+    try:
+        data = json.loads(resource_path(*CRASH_REFERENCE).read_text(encoding="utf-8"))
+        return {_base(symbol): float(value) for symbol, value in data["returns"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+async def _reference_shocks(
+    risk: RiskManager,
+    reference: Mapping[str, float],
+    held: list[HeldPosition],
+    benchmark: str,
+    notes: list[str],
+) -> dict[str, float | None]:
+    """``crash_2022`` without stored prices of the window: each coin's real return over it
+    (shipped with the app); other coins follow BTC by their beta. No worst day."""
+    notes.append(
+        f"no stored {benchmark} prices over the window: each coin moves by its real return "
+        f"over it, shipped with the app (BTC {reference[_base(benchmark)]:+.1%}); the worst "
+        "day needs the stored history"
+    )
+    symbols = sorted({p.symbol for p in held})
+    shocks: dict[str, float | None] = {
+        s: reference[_base(s)] for s in symbols if _base(s) in reference
+    }
+    others = [s for s in symbols if s not in shocks]
+    betas = await _betas(risk, others, benchmark, notes) if others else {}
+    for symbol in others:
+        if _base(symbol) in STABLECOINS:
+            shocks[symbol] = 0.0
+            continue
+        notes.append(f"{symbol}: not in the shipped returns; follows BTC by beta")
+        shocks[symbol] = max(-1.0, betas[symbol] * reference[_base(benchmark)])
+    return shocks
 
 
 async def _correlation_one(

@@ -42,6 +42,20 @@ def test_shipped_file_is_exactly_what_the_estimator_computes_from_the_shared_clo
     fresh = json.loads(out.read_text())
     shipped = json.loads(resource_path("market", "simulation_params.json").read_text())
     assert_same_numbers(fresh, shipped)
+    # the 2022 crash's real returns are written beside it, from the same files
+    fresh_crash = json.loads((tmp_path / "crash_2022.json").read_text())
+    shipped_crash = json.loads(resource_path("market", "crash_2022.json").read_text())
+    assert_same_numbers(fresh_crash, shipped_crash)
+    assert -0.8 < shipped_crash["returns"]["BTC/USDT"] < -0.7  # peak to the FTX low
+
+
+def test_the_crash_returns_are_first_to_last_close_of_the_window(prices_dir):
+    crash = estimate_params.estimate_crash(prices_dir, ["BTC/USDT"])
+    closes = estimate_params.read_closes(prices_dir, ["BTC/USDT"])["BTC/USDT"]
+    window = closes["2021-11-10":"2022-11-21"]
+    assert crash["returns"]["BTC/USDT"] == round(window.iloc[-1] / window.iloc[0] - 1, 6)
+    assert crash["lowest"]["BTC/USDT"] == round(window.min() / window.iloc[0] - 1, 6)
+    assert crash["lowest"]["BTC/USDT"] <= crash["returns"]["BTC/USDT"]
 
 
 def assert_same_numbers(a, b, where="params"):

@@ -14,7 +14,7 @@ from desktop_app.portfolio import (
     RiskAction,
     RiskLimits,
 )
-from desktop_app.portfolio.stress import StressScenario
+from desktop_app.portfolio.stress import StressScenario, crash_reference
 
 LIMITS = RiskLimits(max_single_position_pct=25.0, max_symbol_exposure_pct=30.0)
 
@@ -102,6 +102,28 @@ async def test_all_crypto_minus_30_spares_stablecoins_and_profits_shorts():
     assert result.pnl_pct == pytest.approx(-3.0)
     assert "drawdown breaker: 3.0 %; limit 2 %" in result.breaches
     assert "daily-loss breaker" not in " ".join(result.breaches)  # 3 % < 5 %
+
+
+async def test_the_2022_crash_without_stored_history_uses_the_shipped_real_returns():
+    async with manager() as pm:
+        await portfolio_for_stress(pm)
+        await pm.create_position("PEPE/USDT", "long", 1_000_000, "0.0005")  # 500, no history
+        result = await pm.risk_manager.run_stress_test("crash_2022")
+    real = crash_reference()
+    shocks = {row.symbol: row.shock for row in result.positions}
+    assert shocks == pytest.approx(
+        {
+            "BTC/USDT": real["BTC"],
+            "ETH/USDT": real["ETH"],
+            "USDC/USDT": 0.0,
+            "PEPE/USDT": real["BTC"],
+        }
+    )  # a coin outside the shipped basket follows BTC by its beta (1 without history)
+    assert result.total_pnl == pytest.approx(
+        2_500 * real["BTC"] - 1_500 * real["ETH"] + 500 * real["BTC"]
+    )
+    assert result.worst_pnl is None  # the path needs the stored history
+    assert any("shipped with the app" in note for note in result.notes)
 
 
 async def test_user_defined_shocks_by_symbol_or_base_and_a_default():
