@@ -185,6 +185,7 @@ class PortfolioManager:
                     # a long ledger lives as long as the process: keep the collector off it
                     pause.freeze_after = len(restored.entries) >= FREEZE_RESTORED_ENTRIES
                     await self._restore(restored)
+                    await self._mark_from_store()
                     if self._owns_executor:  # the stored costs may differ from the defaults
                         self.trade_executor = self._paper_executor()
             if restored is None:
@@ -226,6 +227,23 @@ class PortfolioManager:
                 len(self.position_tracker.get_all_open_positions()),
                 self._status.value,
             )
+
+    async def _mark_from_store(self) -> None:
+        """After a restart, open positions show the last stored close of their symbol (a bar
+        that ended after their last fill) until the feed's first price, not their entry."""
+        tracker = self.position_tracker
+        symbols = tracker.open_symbols()
+        if self.store is None or not symbols:
+            return
+        try:
+            closes = await self.store.last_closes(symbols)
+        except PortfolioError as exc:  # the prices come with the feed anyway
+            log.warning("could not read the last stored prices: %s", exc)
+            return
+        for symbol, (price, closed_at) in closes.items():
+            filled = [p.last_fill_at for p in tracker.get_all_open_positions(symbol)]
+            if all(at is None or closed_at > at for at in filled):
+                tracker.update_prices({symbol: repr(price)}, closed_at)
 
     async def _restore(self, restored: RestoredLedger) -> None:
         """Config and status from the journal, positions and cash by replaying it, verified."""

@@ -291,6 +291,28 @@ def bar_symbols(db: SqliteDatabase) -> list[str]:
     return [row[0] for row in rows]
 
 
+def last_closes(db: SqliteDatabase, symbols: list[str]) -> dict[str, tuple[float, datetime]]:
+    """Each symbol's latest stored close and when it closed (its bar's end), over every
+    stored interval; the finer bar wins when two end together. Symbols without bars are
+    left out."""
+    result: dict[str, tuple[float, datetime]] = {}
+    for symbol in symbols:
+        best: tuple[int, float] | None = None
+        for interval in stored_intervals(db, symbol):
+            row = db.execute_sql(
+                'SELECT "ts_ms", "close" FROM "price_bar" WHERE "symbol" = ? AND "interval_s" = ? '
+                'ORDER BY "ts_ms" DESC LIMIT 1',
+                (symbol, interval),
+            ).fetchone()
+            if row is not None:
+                end_ms = int(row[0]) + interval * 1000
+                if best is None or end_ms > best[0]:
+                    best = (end_ms, float(row[1]))
+        if best is not None:
+            result[symbol] = (best[1], from_ms(best[0]))
+    return result
+
+
 def last_bar_time(
     db: SqliteDatabase, symbol: str, interval_s: int | None = None
 ) -> datetime | None:

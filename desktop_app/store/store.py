@@ -28,7 +28,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -385,6 +385,11 @@ class Store:
         """The resolutions stored for ``symbol``, finest first, each with its first and last
         open time and its number of bars."""
         return await self._read(bar_io.bar_intervals, self._db, _bar_symbol(symbol))
+
+    async def last_closes(self, symbols: Iterable[str]) -> dict[str, tuple[float, datetime]]:
+        """Each symbol's latest stored close and its bar's end time (any interval)."""
+        wanted = [_bar_symbol(symbol) for symbol in symbols]
+        return await self._read(bar_io.last_closes, self._db, wanted)
 
     async def last_bar_time(self, symbol: str, interval_s: int | None = None) -> datetime | None:
         """The open time of ``symbol``'s latest bar of ``interval_s`` (None: of any)."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
 
+from desktop_app.lazy import pd
 from desktop_app.portfolio import (
     CashMovement,
     Fill,
@@ -245,3 +246,30 @@ async def test_times_are_stored_in_utc_text(data_dir):
     with raw_db(data_dir) as db:
         (text,) = db.execute('SELECT "timestamp" FROM "fill"').fetchone()
     assert text == "2025-03-04T05:06:07.891011+00:00"
+
+
+def one_bar(open_time: datetime, close: float, interval_s: int):
+    """A one-row bar frame in the store's contract (open time index, OHLCV floats)."""
+    index = pd.DatetimeIndex([open_time], name="timestamp")
+    row = {"open": close, "high": close, "low": close, "close": close, "volume": 1.0}
+    return pd.DataFrame({key: [value] for key, value in row.items()}, index=index)
+
+
+async def test_a_restart_shows_the_last_stored_close_not_the_entry_price(data_dir):
+    async with manager_on(data_dir) as pm:
+        btc = await pm.create_position("BTC/USDT", "long", "0.1", 30_000)
+        eth = await pm.create_position("ETH/USDT", "long", 2, 2_000)
+        minute = btc.opened_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        hour = minute.replace(minute=0) - timedelta(hours=2)
+        await pm.store.write_bars("BTC/USDT", one_bar(minute, 31_000.5, 60), interval_s=60)
+        await pm.store.write_bars("BTC/USDT", one_bar(hour, 29_000.0, 3600), interval_s=3600)
+        # ETH's only bar ended before its fill: the fill price is the newer price
+        await pm.store.write_bars("ETH/USDT", one_bar(hour, 1_500.0, 3600), interval_s=3600)
+        cash = pm.position_tracker.cash
+    async with manager_on(data_dir) as again:
+        tracker = again.position_tracker
+        assert tracker.get_position(btc.position_id).current_price == D("31000.5")
+        assert tracker.get_position(eth.position_id).current_price == D(2_000)
+        summary = await again.get_portfolio_summary()
+        assert summary["total_value"] == cash + D("3100.05") + D(4_000)
+        assert summary["positions"]["total_unrealized_pnl"] == D("100.05")
