@@ -344,6 +344,8 @@ class MarketSession:
             window.report_feed_problem(f"The {kind} price feed cannot start: {exc}")
             return
         self.feed = feed
+        if kind == "simulated" and not brand_new and manager.store is not None:
+            await self.resume_simulation(manager, feed)
         if kind == "replay" and self.rehearsal is not None:  # on the history's own clock
             self.rehearsal.feed = feed
             window.event_log.add(
@@ -366,6 +368,23 @@ class MarketSession:
         except PortfolioError as exc:
             window.report_feed_problem(f"The {kind} price feed cannot start: {exc}")
         window.set_feed(feed, self.pipeline)
+
+    @staticmethod
+    async def resume_simulation(manager: PortfolioManager, feed: Any) -> None:
+        """The simulated market goes on from the last stored closes of the last session, so a
+        restart does not jump back to the shipped start prices."""
+        from desktop_app.portfolio import PortfolioError
+
+        try:
+            closes = await manager.store.last_closes(feed.prices())
+            moved = feed.resume_from({symbol: close for symbol, (close, _) in closes.items()})
+        except PortfolioError as exc:
+            log.warning("the simulated market starts from its shipped prices: %s", exc)
+            return
+        if moved:
+            log.info(
+                "simulated market resumed from the last stored closes of %d symbols", len(moved)
+            )
 
     @staticmethod
     def feed_options(

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -113,6 +113,22 @@ class SimulatedFeed(FeedBase):
     def prices(self) -> dict[str, float]:
         """The current simulated price of every symbol."""
         return dict(zip(self._order, self._last_prices, strict=True))
+
+    def resume_from(self, prices: Mapping[str, float]) -> list[str]:
+        """Continue from ``prices`` (e.g. the last stored closes of an earlier session) instead
+        of the parameters' start prices; symbols not simulated or not priced are kept.
+        Returns the symbols moved. Call before the feed starts."""
+        moved = []
+        for k, symbol in enumerate(self._order):
+            price = prices.get(symbol)
+            if price is None:
+                continue
+            if not (isinstance(price, (int, float)) and math.isfinite(price) and price > 0):
+                raise MarketDataError(f"cannot resume {symbol} from the price {price!r}")
+            self._last_prices[k] = float(price)
+            self._log_prices[k] = math.log(price)
+            moved.append(symbol)
+        return moved
 
     def history(
         self, days: float, interval_s: int = 3600, *, seed: int | None = None, substeps: int = 12

@@ -177,3 +177,16 @@ async def test_a_demo_on_the_wall_clock_opens_now_without_replaying(tmp_path):
         assert {p.entry_price for p in pm.position_tracker.get_all_open_positions()} <= {
             D(repr(price)) for price in feed.prices().values()
         }
+
+
+def test_a_simulation_resumes_from_the_last_closes_it_is_given():
+    feed = SimulatedFeed(seed=3, start_time=T0)
+    moved = feed.resume_from({"BTC/USDT": 50_000.0, "ETH/USDT": 2_500.0, "PEPE/USDT": 1.0})
+    assert moved == ["BTC/USDT", "ETH/USDT"]  # a symbol it does not simulate is ignored
+    assert feed.prices()["BTC/USDT"] == 50_000.0
+    shipped = SimulatedFeed(seed=3, start_time=T0).prices()
+    assert feed.prices()["SOL/USDT"] == shipped["SOL/USDT"]
+    first = {tick.symbol: tick.price for tick in feed.step(1)}
+    assert first["BTC/USDT"] == pytest.approx(50_000.0, rel=0.01)  # a step on, not a jump
+    with pytest.raises(MarketDataError, match="cannot resume ETH/USDT"):
+        feed.resume_from({"ETH/USDT": float("nan")})

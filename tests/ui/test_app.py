@@ -89,6 +89,13 @@ def test_screenshot_saves_a_picture_of_the_main_window_and_exits_zero(tmp_path):
     assert timedelta(days=89) < datetime.now(UTC) - opened < timedelta(days=91)
     assert curve.index[-1] - curve.index[0] > pd.Timedelta(days=89)
     assert len(curve) > 89 * 24  # an hourly point through the history
+    # a restart goes on from the last stored prices: no jump back to the shipped ones
+    again = launch(  # a screenshot waits for the start-up (the feed) to finish
+        "--screenshot", str(tmp_path / "again.png"), "--quit-after", "1", data_dir=tmp_path / "data"
+    )
+    assert again.returncode == 0, again.stderr
+    text = log_file.read_text(encoding="utf-8")
+    assert "simulated market resumed from the last stored closes of 8 symbols" in text
 
 
 async def stored_fills_and_curve(data_dir):
