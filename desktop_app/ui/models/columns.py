@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from operator import attrgetter
 from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -86,6 +87,20 @@ class Column(Generic[Row]):
     @property
     def numeric(self) -> bool:
         return self.kind in (Kind.NUMBER, Kind.PNL)
+
+    @classmethod
+    def of(
+        cls,
+        key: str,
+        title: str,
+        fmt: Callable[[Any], str] | None = None,
+        kind: Kind = Kind.TEXT,
+        **options: Any,
+    ) -> Column[Any]:
+        """A column over the row attribute ``key``, shown as ``fmt(value)`` (or as is)."""
+        get = attrgetter(key)
+        text = None if fmt is None else (lambda row: fmt(get(row)))
+        return cls(key, title, get, text, kind, **options)
 
 
 def sort_key(value: Any) -> Any:

@@ -51,15 +51,8 @@ class ClosedPositionsModel(ColumnTableModel[Position]):
         super().__init__(parent)
         p = self.precision = precision or SymbolPrecision()
         self.columns = (
-            Column(
-                "closed_at",
-                "Closed",
-                lambda r: r.closed_at,
-                lambda r: format_timestamp(r.closed_at),
-                Kind.TIME,
-                width=140,
-            ),
-            Column("symbol", "Symbol", lambda r: r.symbol, width=96),
+            Column.of("closed_at", "Closed", format_timestamp, Kind.TIME, width=140),
+            Column.of("symbol", "Symbol", width=96),
             Column(
                 "side",
                 "Side",
@@ -110,14 +103,7 @@ class ClosedPositionsModel(ColumnTableModel[Position]):
                 "Realized P&L as a percentage of the entry value",
                 width=80,
             ),
-            Column(
-                "fees_paid",
-                "Fees",
-                lambda r: r.fees_paid,
-                lambda r: format_money(r.fees_paid),
-                Kind.NUMBER,
-                width=80,
-            ),
+            Column.of("fees_paid", "Fees", format_money, Kind.NUMBER, width=80),
             Column(
                 "held",
                 "Held",
@@ -127,16 +113,9 @@ class ClosedPositionsModel(ColumnTableModel[Position]):
                 "Time from opening to the final close",
                 width=84,
             ),
-            Column(
-                "opened_at",
-                "Opened",
-                lambda r: r.opened_at,
-                lambda r: format_timestamp(r.opened_at),
-                Kind.TIME,
-                width=140,
-            ),
-            Column("strategy", "Strategy", lambda r: r.strategy, width=90),
-            Column("tags", "Tags", lambda r: r.tags, width=110),
+            Column.of("opened_at", "Opened", format_timestamp, Kind.TIME, width=140),
+            Column.of("strategy", "Strategy", width=90),
+            Column.of("tags", "Tags", width=110),
         )
 
     def load(self, positions: list[Position]) -> None:
@@ -167,17 +146,10 @@ class FillsModel(ColumnTableModel[Fill]):
         p = self.precision = precision or SymbolPrecision()
         self.max_rows = max_rows
         self.columns = (
-            Column(
-                "timestamp",
-                "Time",
-                lambda r: r.timestamp,
-                lambda r: format_timestamp(r.timestamp),
-                Kind.TIME,
-                width=140,
-            ),
-            Column("symbol", "Symbol", lambda r: r.symbol, width=96),
-            Column("side", "Side", lambda r: r.side, kind=Kind.SIDE, width=52),
-            Column("kind", "Kind", lambda r: r.kind, width=64),
+            Column.of("timestamp", "Time", format_timestamp, Kind.TIME, width=140),
+            Column.of("symbol", "Symbol", width=96),
+            Column.of("side", "Side", kind=Kind.SIDE, width=52),
+            Column.of("kind", "Kind", width=64),
             Column(
                 "size",
                 "Size",
@@ -194,22 +166,8 @@ class FillsModel(ColumnTableModel[Fill]):
                 Kind.NUMBER,
                 width=104,
             ),
-            Column(
-                "notional",
-                "Notional",
-                lambda r: r.notional,
-                lambda r: format_money(r.notional),
-                Kind.NUMBER,
-                width=108,
-            ),
-            Column(
-                "fee",
-                "Fee",
-                lambda r: r.fee,
-                lambda r: format_money(r.fee),
-                Kind.NUMBER,
-                width=72,
-            ),
+            Column.of("notional", "Notional", format_money, Kind.NUMBER, width=108),
+            Column.of("fee", "Fee", format_money, Kind.NUMBER, width=72),
             Column(
                 "realized_pnl",
                 "Realized P&L",
@@ -219,7 +177,7 @@ class FillsModel(ColumnTableModel[Fill]):
                 "P&L this fill realized (an opening fill realizes minus its fee)",
                 width=110,
             ),
-            Column("strategy", "Strategy", lambda r: r.strategy, width=90),
+            Column.of("strategy", "Strategy", width=90),
             Column("position_id", "Position", lambda r: r.position_id[:8], width=80),
         )
 

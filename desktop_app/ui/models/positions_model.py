@@ -46,7 +46,7 @@ class PositionsModel(ColumnTableModel[Position]):
         self._marked: dict[str, Position] = {}  # position id → row marked at its last price
         p = self.precision
         self.columns = (
-            Column("symbol", "Symbol", lambda r: r.symbol, width=96),
+            Column.of("symbol", "Symbol", width=96),
             Column("side", "Side", _side, kind=Kind.SIDE, width=58),
             Column(
                 "size",
@@ -125,17 +125,16 @@ class PositionsModel(ColumnTableModel[Position]):
                 "P&L already realized on this position, after all fees",
                 width=110,
             ),
-            Column("strategy", "Strategy", lambda r: r.strategy, width=90),
-            Column("tags", "Tags", lambda r: r.tags, width=110),
-            Column(
+            Column.of("strategy", "Strategy", width=90),
+            Column.of("tags", "Tags", width=110),
+            Column.of(
                 "opened_at",
                 "Opened",
-                lambda r: r.opened_at,
-                lambda r: format_timestamp(r.opened_at, seconds=False),
+                lambda v: format_timestamp(v, seconds=False),
                 Kind.TIME,
                 width=124,
             ),
-            Column("status", "Status", lambda r: r.status, width=70),
+            Column.of("status", "Status", width=70),
         )
 
     def weight_pct(self, position: Position) -> Decimal | None:

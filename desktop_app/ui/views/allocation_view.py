@@ -108,7 +108,7 @@ class AllocationModel(ColumnTableModel[AllocationRow]):
         super().__init__(parent)
         self.equity = 0.0
         self.columns = (
-            Column("symbol", "Asset", lambda r: r.symbol, width=96),
+            Column.of("symbol", "Asset", width=96),
             Column(
                 "market_value",
                 "Value",

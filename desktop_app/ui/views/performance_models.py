@@ -199,10 +199,10 @@ class MetricsModel(ColumnTableModel[MetricRow]):
         super().__init__(parent)
         self.benchmark_title = "Benchmark"
         self.columns = (
-            Column("group", "", lambda r: r.group, width=110),
-            Column("label", "Metric", lambda r: r.label, width=230),
-            Column("portfolio", "Portfolio", lambda r: r.portfolio, kind=Kind.NUMBER, width=130),
-            Column("benchmark", "Benchmark", lambda r: r.benchmark, kind=Kind.NUMBER, width=130),
+            Column.of("group", "", width=110),
+            Column.of("label", "Metric", width=230),
+            Column.of("portfolio", "Portfolio", kind=Kind.NUMBER, width=130),
+            Column.of("benchmark", "Benchmark", kind=Kind.NUMBER, width=130),
         )
 
     def foreground(self, row: MetricRow, column: Column[Any]) -> QColor | None:
@@ -334,14 +334,7 @@ class AttributionModel(ColumnTableModel[Any]):
                 "Linked contribution to the time-weighted return",
                 width=100,
             ),
-            Column(
-                "weight",
-                "Weight now",
-                lambda r: r.weight,
-                lambda r: pct(r.weight, sign=False),
-                Kind.NUMBER,
-                width=90,
-            ),
+            Column.of("weight", "Weight now", lambda v: pct(v, sign=False), Kind.NUMBER, width=90),
             Column(
                 "risk_share",
                 "Share of VaR",
@@ -362,55 +355,17 @@ class AllocationEffectModel(ColumnTableModel[Any]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = (
-            Column("key", "Asset", lambda r: r.key, width=100),
-            Column(
-                "average_weight",
-                "Avg weight",
-                lambda r: r.average_weight,
-                lambda r: pct(r.average_weight, sign=False),
-                Kind.NUMBER,
-                width=90,
+            Column.of("key", "Asset", width=100),
+            Column.of(
+                "average_weight", "Avg weight", lambda v: pct(v, sign=False), Kind.NUMBER, width=90
             ),
-            Column(
-                "target_weight",
-                "Target",
-                lambda r: r.target_weight,
-                lambda r: pct(r.target_weight, sign=False),
-                Kind.NUMBER,
-                width=80,
+            Column.of(
+                "target_weight", "Target", lambda v: pct(v, sign=False), Kind.NUMBER, width=80
             ),
-            Column(
-                "asset_return",
-                "Asset return",
-                lambda r: r.asset_return,
-                lambda r: pct(r.asset_return),
-                Kind.PNL,
-                width=100,
-            ),
-            Column(
-                "allocation",
-                "Allocation",
-                lambda r: r.allocation,
-                lambda r: pct(r.allocation),
-                Kind.PNL,
-                width=90,
-            ),
-            Column(
-                "selection",
-                "Selection",
-                lambda r: r.selection,
-                lambda r: pct(r.selection),
-                Kind.PNL,
-                width=90,
-            ),
-            Column(
-                "interaction",
-                "Interaction",
-                lambda r: r.interaction,
-                lambda r: pct(r.interaction),
-                Kind.PNL,
-                width=90,
-            ),
+            Column.of("asset_return", "Asset return", pct, Kind.PNL, width=100),
+            Column.of("allocation", "Allocation", pct, Kind.PNL, width=90),
+            Column.of("selection", "Selection", pct, Kind.PNL, width=90),
+            Column.of("interaction", "Interaction", pct, Kind.PNL, width=90),
             Column("total", "Total", lambda r: r.total, lambda r: pct(r.total), Kind.PNL, width=90),
         )
 
@@ -425,7 +380,7 @@ class RealizedGainsModel(ColumnTableModel[Any]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = (
-            Column("asset", "Asset", lambda r: r.asset, width=70),
+            Column.of("asset", "Asset", width=70),
             Column(
                 "quantity",
                 "Quantity",
@@ -437,33 +392,12 @@ class RealizedGainsModel(ColumnTableModel[Any]):
             Column(
                 "date_acquired", "Acquired", lambda r: r.date_acquired, kind=Kind.TIME, width=140
             ),
-            Column("date_sold", "Sold", lambda r: r.date_sold, kind=Kind.TIME, width=140),
-            Column(
-                "proceeds",
-                "Proceeds",
-                lambda r: r.proceeds,
-                lambda r: money(r.proceeds),
-                Kind.NUMBER,
-                width=110,
-            ),
-            Column(
-                "cost_basis",
-                "Cost basis",
-                lambda r: r.cost_basis,
-                lambda r: money(r.cost_basis),
-                Kind.NUMBER,
-                width=110,
-            ),
+            Column.of("date_sold", "Sold", kind=Kind.TIME, width=140),
+            Column.of("proceeds", "Proceeds", money, Kind.NUMBER, width=110),
+            Column.of("cost_basis", "Cost basis", money, Kind.NUMBER, width=110),
             Column("fee", "Fees", lambda r: r.fee, lambda r: money(r.fee), Kind.NUMBER, width=80),
-            Column(
-                "gain",
-                "Gain",
-                lambda r: r.gain,
-                lambda r: money(r.gain, sign=True),
-                Kind.PNL,
-                width=100,
-            ),
-            Column("term", "Term", lambda r: r.term, width=70),
+            Column.of("gain", "Gain", lambda v: money(v, sign=True), Kind.PNL, width=100),
+            Column.of("term", "Term", width=70),
             Column("side", "Lot", lambda r: "short" if r.is_short else "long", width=60),
         )
 
@@ -486,44 +420,13 @@ class GainsByMethodModel(ColumnTableModel[Any]):
                 Kind.NUMBER,
                 width=80,
             ),
-            Column(
-                "proceeds",
-                "Proceeds",
-                lambda r: r.proceeds,
-                lambda r: money(r.proceeds),
-                Kind.NUMBER,
-                width=110,
+            Column.of("proceeds", "Proceeds", money, Kind.NUMBER, width=110),
+            Column.of("cost_basis", "Cost basis", money, Kind.NUMBER, width=110),
+            Column.of("gain", "Gain", lambda v: money(v, sign=True), Kind.PNL, width=110),
+            Column.of(
+                "short_term_gain", "Short term", lambda v: money(v, sign=True), Kind.PNL, width=100
             ),
-            Column(
-                "cost_basis",
-                "Cost basis",
-                lambda r: r.cost_basis,
-                lambda r: money(r.cost_basis),
-                Kind.NUMBER,
-                width=110,
-            ),
-            Column(
-                "gain",
-                "Gain",
-                lambda r: r.gain,
-                lambda r: money(r.gain, sign=True),
-                Kind.PNL,
-                width=110,
-            ),
-            Column(
-                "short_term_gain",
-                "Short term",
-                lambda r: r.short_term_gain,
-                lambda r: money(r.short_term_gain, sign=True),
-                Kind.PNL,
-                width=100,
-            ),
-            Column(
-                "long_term_gain",
-                "Long term",
-                lambda r: r.long_term_gain,
-                lambda r: money(r.long_term_gain, sign=True),
-                Kind.PNL,
-                width=100,
+            Column.of(
+                "long_term_gain", "Long term", lambda v: money(v, sign=True), Kind.PNL, width=100
             ),
         )

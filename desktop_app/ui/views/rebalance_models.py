@@ -90,7 +90,7 @@ class OrdersModel(ColumnTableModel[OrderRow]):
                 "Estimated fee plus slippage",
                 width=84,
             ),
-            Column("status", "Result", lambda r: r.status, width=96),
+            Column.of("status", "Result", width=96),
             Column(
                 "filled",
                 "Filled",
@@ -184,11 +184,11 @@ class RebalanceHistoryModel(ColumnTableModel[HistoryRow]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = (
-            Column("finished_at", "Finished", lambda r: r.finished_at, kind=Kind.TIME, width=140),
-            Column("strategy", "Strategy", lambda r: r.strategy, width=100),
-            Column("orders", "Orders", lambda r: r.orders, kind=Kind.NUMBER, width=60),
-            Column("filled", "Filled", lambda r: r.filled, kind=Kind.NUMBER, width=60),
-            Column("failed", "Failed", lambda r: r.failed, kind=Kind.NUMBER, width=60),
+            Column.of("finished_at", "Finished", kind=Kind.TIME, width=140),
+            Column.of("strategy", "Strategy", width=100),
+            Column.of("orders", "Orders", kind=Kind.NUMBER, width=60),
+            Column.of("filled", "Filled", kind=Kind.NUMBER, width=60),
+            Column.of("failed", "Failed", kind=Kind.NUMBER, width=60),
             Column(
                 "cost",
                 "Cost",
@@ -199,7 +199,7 @@ class RebalanceHistoryModel(ColumnTableModel[HistoryRow]):
                 width=84,
             ),
             Column("dry_run", "Dry run", lambda r: "yes" if r.dry_run else "", width=60),
-            Column("summary", "Summary", lambda r: r.summary, width=380),
+            Column.of("summary", "Summary", width=380),
         )
 
     def foreground(self, row: HistoryRow, column: Column[Any]) -> QColor | None:

@@ -113,14 +113,7 @@ class StressModel(ColumnTableModel[StressRow]):
                 "Profit or loss of the open positions in the scenario",
                 width=110,
             ),
-            Column(
-                "pnl_pct",
-                "% equity",
-                lambda r: r.pnl_pct,
-                lambda r: format_pct(r.pnl_pct),
-                Kind.PNL,
-                width=80,
-            ),
+            Column.of("pnl_pct", "% equity", format_pct, Kind.PNL, width=80),
             Column(
                 "equity_after",
                 "Equity after",
@@ -142,8 +135,8 @@ class StressModel(ColumnTableModel[StressRow]):
                 "A replay's worst point along the way",
                 width=100,
             ),
-            Column("breaches", "Limits that would break", lambda r: r.breaches, width=320),
-            Column("description", "What it assumes", lambda r: r.description, width=260),
+            Column.of("breaches", "Limits that would break", width=320),
+            Column.of("description", "What it assumes", width=260),
         )
 
     def foreground(self, row: StressRow, column: Column[Any]) -> QColor | None:
@@ -162,15 +155,8 @@ class SymbolStressModel(ColumnTableModel[SymbolStress]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.columns = (
-            Column("symbol", "Symbol", lambda r: r.symbol, width=96),
-            Column(
-                "market_value",
-                "Value now",
-                lambda r: r.market_value,
-                lambda r: format_money(r.market_value),
-                Kind.NUMBER,
-                width=110,
-            ),
+            Column.of("symbol", "Symbol", width=96),
+            Column.of("market_value", "Value now", format_money, Kind.NUMBER, width=110),
             Column(
                 "shock",
                 "Move",
@@ -180,14 +166,7 @@ class SymbolStressModel(ColumnTableModel[SymbolStress]):
                 "Price move applied (— : no history, not stressed)",
                 width=80,
             ),
-            Column(
-                "pnl",
-                "P&L",
-                lambda r: r.pnl,
-                lambda r: format_money(r.pnl, sign=True),
-                Kind.PNL,
-                width=110,
-            ),
+            Column.of("pnl", "P&L", lambda v: format_money(v, sign=True), Kind.PNL, width=110),
         )
 
 
