@@ -201,3 +201,14 @@ def test_grid_cells_take_text_alignment_and_colour_from_the_model(qtbot, tracker
         assert option.font == model.number_font
         value = grid.proxy.data(index, VALUE_ROLE)
         assert option.palette.color(QPalette.ColorRole.Text) == pnl_color(value)
+
+
+def test_a_long_text_cell_reads_in_full_as_its_tooltip(tracker):
+    tags = "core, breakout, earnings-week, high-conviction"
+    effect = tracker.prepare_open("ADA/USDT", PositionType.LONG, 100, "0.4", tags=tags)
+    ada = tracker.commit(effect)
+    model = positions_model(tracker)
+    row = model.row_of(ada.position_id)
+    assert cell(model, row, "tags", Qt.ItemDataRole.ToolTipRole) == cell(model, row, "tags")
+    assert len(cell(model, row, "tags")) > 24
+    assert cell(model, row, "symbol", Qt.ItemDataRole.ToolTipRole) is None  # short: no tooltip

@@ -58,6 +58,8 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 CENTER = Qt.AlignmentFlag.AlignCenter
 #: Every cell is enabled and selectable (built once: enum arithmetic per cell adds up).
+#: Text cells longer than this show their whole text as a tooltip.
+LONG_TEXT = 24
 CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
@@ -327,6 +329,9 @@ class ColumnTableModel(QAbstractTableModel, Generic[Row]):
             value = column.value(row)
             if isinstance(value, Decimal):
                 return f"{column.title}: {export_text(value)}"
+            if column.kind is Kind.TEXT:  # a long text cut by its column reads in full
+                text = self.display(row, column)
+                return text if len(text) > LONG_TEXT else None
             return None
         if role == KEY_ROLE:
             return self.key_of(row)
