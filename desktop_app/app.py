@@ -48,6 +48,17 @@ DEFAULT_SCREENSHOT_DELAY_S = 2.0
 SCREENSHOT_STARTUP_TIMEOUT_S = 30.0
 
 
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portfolio-desk",
@@ -72,7 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay-file", type=Path, metavar="CSV", help="OHLCV CSV played back by --feed replay"
     )
     parser.add_argument(
-        "--speed", type=float, metavar="X", help="replay speed factor (60 = one hour per minute)"
+        "--speed",
+        type=positive_number,
+        metavar="X",
+        help="market speed: replay speed factor (60 = one hour per minute), or how much "
+        "faster the simulated market moves",
     )
     parser.add_argument(
         "--exchange", metavar="NAME", help="exchange for --feed ccxt (e.g. binance)"
@@ -438,7 +453,10 @@ async def run_app(
     if brand_new and rehearsal is None and (args.feed or settings.feed) == "simulated":
         from desktop_app.market.demo import DemoHistoryClock
 
-        clock = DemoHistoryClock()  # the DEMO opens three months back (seed_demo_history)
+        # the DEMO opens three months back (seed_demo_history), so the opening deposit is
+        # booked there; should the feed not start after all, the clock goes back to the wall
+        # clock (MarketSession.start) and that deposit keeps the earlier date
+        clock = DemoHistoryClock()
     if splash is not None:
         from desktop_app.ui.splash import set_stage
 

@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
@@ -151,3 +152,12 @@ def test_the_icon_drawing_matches_the_committed_png(qapp):
         if abs(drawn.pixelColor(x, y).lightness() - committed.pixelColor(x, y).lightness()) > 8
     )
     assert differing < 40  # of 4,096 samples; regenerate: uv run python -m desktop_app.ui.icon
+
+
+@pytest.mark.parametrize("speed", ["0", "-1", "nan", "inf", "fast"])
+def test_a_speed_that_is_not_a_positive_number_is_refused_at_the_command_line(speed, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        desktop.build_parser().parse_args(["--speed", speed])
+    assert stopped.value.code == 2
+    assert "--speed" in capsys.readouterr().err
+    assert desktop.build_parser().parse_args(["--speed", "900"]).speed == 900.0
