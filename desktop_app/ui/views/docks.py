@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QTabBar,
+    QTabWidget,
+    QWidget,
+)
 
 from desktop_app.ui.bridge import PriceFlush
 from desktop_app.ui.event_log import Category, Level
@@ -139,6 +147,7 @@ class ViewDocks(QObject):
         self.default_layout()
         window.layout().activate()
         window.resize(size)  # the docks fit into the window; they never grow it
+        self.tidy_tabs()
         self.default_state = window.saveState()
         self._add_to_view_menu()
         self._connect()
@@ -160,14 +169,26 @@ class ViewDocks(QObject):
             window.tabifyDockWidget(docks["pnl"], docks[key])
         docks["pnl"].raise_()
         window.resizeDocks([docks["risk"]], [640], Qt.Orientation.Horizontal)
-        window.resizeDocks([docks["risk"], docks["pnl"]], [340, 560], Qt.Orientation.Vertical)
+        window.resizeDocks([docks["risk"], docks["pnl"]], [430, 470], Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
         if not self.window.restoreState(self.default_state):
             self.default_layout()
+        self.tidy_tabs()
 
     def restore(self, state: QByteArray | None) -> bool:
-        return state is not None and self.window.restoreState(state)
+        restored = state is not None and self.window.restoreState(state)
+        self.tidy_tabs()
+        return restored
+
+    def tidy_tabs(self) -> None:
+        """Tabbed docks show their whole titles (scroll arrows when they do not fit), never
+        titles elided to "…"."""
+        self.window.layout().activate()
+        for bar in self.window.findChildren(QTabBar):
+            if isinstance(bar.parent(), QMainWindow):
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
 
     def _add_to_view_menu(self) -> None:
         menu = self.window.findChild(QMenu, "viewMenu")

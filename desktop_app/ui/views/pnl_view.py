@@ -103,6 +103,7 @@ class PnlView(QWidget):
         self.headline.setTextFormat(Qt.TextFormat.RichText)
         self.headline.setMinimumWidth(0)
         self.headline.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.headline.setWordWrap(True)  # a narrow dock wraps it instead of cutting it
         self.range_buttons: dict[str, QPushButton] = {}
         self.range_group = QButtonGroup(self)
         self.range_group.setExclusive(True)
