@@ -172,6 +172,25 @@ def setup_logging(data_dir: Path) -> Path:
     return path
 
 
+#: Where a native crash (a fault inside Qt or another C library) leaves its Python stacks.
+CRASH_FILE = "crash.log"
+
+
+def record_native_crashes(log_dir: Path) -> Any:
+    """Have :mod:`faulthandler` append every thread's Python stack to ``<logs>/crash.log``
+    if the process dies of a native fault, which the log file itself cannot record. Returns
+    the open file (kept for the life of the process), or None if it cannot be opened."""
+    import faulthandler
+
+    try:
+        crash_file = (log_dir / CRASH_FILE).open("a", encoding="utf-8")
+    except OSError as exc:
+        log.warning("native crashes will not be recorded: %s", exc)
+        return None
+    faulthandler.enable(file=crash_file, all_threads=True)
+    return crash_file
+
+
 # ------------------------------------------------------------------------- wiring
 class FirstPaint(QObject):
     """Logs the first paint of the window: the start-up time a trader actually sees.
@@ -587,6 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             QMessageBox.critical(None, APP_NAME, str(exc))
         return 2
     log_path = setup_logging(data_dir)
+    crash_file = record_native_crashes(log_path.parent)  # noqa: F841  (open until exit)
     log.info("%s %s starting; data dir %s", APP_NAME, __version__, data_dir)
     app.setWindowIcon(app_icon())
     try:

@@ -345,11 +345,13 @@ class MainWindow(QMainWindow):
     async def install_views(self) -> Any:
         """Create the chart docks (P&L, risk, allocation, rebalance, performance,
         correlation & stress) and restore their saved layout. Called once after the first
-        paint: pyqtgraph is imported on a worker thread, so the window stays responsive."""
+        paint. pyqtgraph is imported here, on the GUI thread (about 0.5 s): its import
+        loads Qt libraries (OpenGL, Svg, Test) and creates Qt types, which must not happen
+        on a worker thread while the event loop runs (an occasional crash at start-up)."""
         if self.views is not None or self._closing:
             return self.views
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, importlib.import_module, "pyqtgraph")
+        await asyncio.sleep(0)  # let the first paint and pending events through first
+        importlib.import_module("pyqtgraph")
         if self._closing:
             return None
         from .views.docks import ViewDocks

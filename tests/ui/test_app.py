@@ -161,3 +161,27 @@ def test_a_speed_that_is_not_a_positive_number_is_refused_at_the_command_line(sp
     assert stopped.value.code == 2
     assert "--speed" in capsys.readouterr().err
     assert desktop.build_parser().parse_args(["--speed", "900"]).speed == 900.0
+
+
+def test_a_native_crash_leaves_its_python_stacks_in_the_crash_log(tmp_path):
+    """A fault inside a C library kills the process before logging can say anything; the
+    app has faulthandler write every thread's stack to <logs>/crash.log instead."""
+    script = (
+        "import faulthandler, sys\n"
+        "from pathlib import Path\n"
+        "from desktop_app.app import record_native_crashes\n"
+        "assert record_native_crashes(Path(sys.argv[1])) is not None\n"
+        "def deep_inside_the_app():\n"
+        "    faulthandler._sigsegv()\n"
+        "deep_inside_the_app()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    crash = (tmp_path / desktop.CRASH_FILE).read_text(encoding="utf-8")
+    assert "Segmentation fault" in crash and "deep_inside_the_app" in crash
