@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from desktop_app.portfolio import PortfolioManager, Position, TradeResult
 from desktop_app.portfolio.values import ledger_math
@@ -39,13 +38,13 @@ from desktop_app.ui.theme import number_font, pnl_color
 
 from .common import (
     DecimalEdit,
-    describe_failure,
     error_label,
     hrow,
     set_invalid,
     show_error,
 )
-from .market_order import OrderType, describe_market_fill, expected_fill, order_type_combo
+from .market_order import describe_market_fill, expected_fill, order_type_combo
+from .ticket import Ticket, price_and_fee_problems
 
 BPS = Decimal(10_000)
 PERCENT_BUTTONS = (25, 50, 75, 100)
@@ -60,8 +59,11 @@ def preview_realized_pnl(
         return position.sign * (size * price - cost) - fee
 
 
-class ClosePositionDialog(QDialog):
+class ClosePositionDialog(QDialog, Ticket):
     """Close all or part of ``position``; books it through ``manager.close_position``."""
+
+    action = "close the position"
+    refresh_price_on_any_switch = True  # booking starts again from the live price
 
     def __init__(
         self,
@@ -170,16 +172,6 @@ class ClosePositionDialog(QDialog):
             self.size.set_value(part)
         self._changed()
 
-    def is_market(self) -> bool:
-        return self.order_type.currentData() is OrderType.MARKET
-
-    def _order_type_changed(self) -> None:
-        market = self.is_market()
-        self.price.setReadOnly(market)
-        self.fee.setReadOnly(market)
-        self.live_button.setVisible(not market)
-        self._use_live_price()
-
     def expected(self) -> Any:
         live = self.manager.position_tracker.last_price(self.position.symbol)
         return expected_fill(
@@ -203,12 +195,7 @@ class ClosePositionDialog(QDialog):
         elif size > self.position.size:
             open_size = self.precision.size(self.position.symbol, self.position.size)
             problems["size"] = f"Only {open_size} {self.base} is open"
-        price = self.price.value()
-        if price is None or price <= 0:
-            problems["price"] = "Enter a price above zero"
-        fee = self.fee.value() if self.fee.text().strip() else Decimal(0)
-        if fee is None or fee < 0:
-            problems["fee"] = "The fee must be zero or more"
+        problems.update(price_and_fee_problems(self.price.value(), self.entered_fee()))
         return problems
 
     # ------------------------------------------------------------------ events
@@ -298,31 +285,14 @@ class ClosePositionDialog(QDialog):
             self.ok_button.setText("Close all" if remaining == 0 else f"Close {float(pct):.4g} %")
 
     # ------------------------------------------------------------------ submit
-    @asyncSlot()
-    async def submit(self) -> None:
-        if self.problems() or self._submitting:
-            return
-        self._submitting = True
-        self.ok_button.setEnabled(False)
-        show_error(self.error, "")
-        try:
-            if self.is_market():
-                await self._send_market_order()
-                return
-            self.result_trade = await self.manager.close_position(
-                self.position.position_id,
-                self.price.value(),  # type: ignore[arg-type]
-                None if self.is_full_close() else self.size.value(),
-                fee=self.fee.value() or Decimal(0),
-                client_id=self._client_id,
-            )
-        except Exception as exc:
-            show_error(self.error, describe_failure(exc, "close the position"))
-            return
-        finally:
-            self._submitting = False
-            self.ok_button.setEnabled(not self.problems())
-        self.accept()
+    async def _book(self) -> None:
+        self.result_trade = await self.manager.close_position(
+            self.position.position_id,
+            self.price.value(),  # type: ignore[arg-type]
+            None if self.is_full_close() else self.size.value(),
+            fee=self.fee.value() or Decimal(0),
+            client_id=self._client_id,
+        )
 
     async def _send_market_order(self) -> None:
         position = self.position

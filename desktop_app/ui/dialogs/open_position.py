@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from desktop_app.portfolio import PortfolioManager, Position, PositionType
 from desktop_app.portfolio.orders import LegKind, plan_legs
@@ -47,22 +46,24 @@ from desktop_app.ui.format import SymbolPrecision, format_money, format_pct
 
 from .common import (
     DecimalEdit,
-    describe_failure,
     error_label,
     hrow,
     set_invalid,
     show_error,
 )
-from .market_order import OrderType, describe_market_fill, expected_fill, order_type_combo
+from .market_order import describe_market_fill, expected_fill, order_type_combo
 from .risk_check import RiskCheckPanel
+from .ticket import Ticket, price_and_fee_problems
 
 log = logging.getLogger(__name__)
 
 BPS = Decimal(10_000)
 
 
-class OpenPositionDialog(QDialog):
+class OpenPositionDialog(QDialog, Ticket):
     """A ticket for a new position; books it through ``manager.create_position``."""
+
+    action = "open the position"
 
     def __init__(
         self,
@@ -201,19 +202,6 @@ class OpenPositionDialog(QDialog):
     def side(self) -> PositionType:
         return PositionType.LONG if self.long_button.isChecked() else PositionType.SHORT
 
-    def is_market(self) -> bool:
-        return self.order_type.currentData() is OrderType.MARKET
-
-    def _order_type_changed(self) -> None:
-        market = self.is_market()
-        self.price.setReadOnly(market)
-        self.fee.setReadOnly(market)
-        self.live_button.setVisible(not market)
-        if market:
-            self._use_live_price()
-        else:
-            self._changed()
-
     def expected(self) -> Any:
         side = self.side().opening_side
         return expected_fill(
@@ -315,15 +303,10 @@ class OpenPositionDialog(QDialog):
                 )
         except ValueError as exc:
             problems["symbol"] = str(exc)
-        price = self.price.value()
-        if price is None or price <= 0:
-            problems["price"] = "Enter a price above zero"
+        problems.update(price_and_fee_problems(self.price.value(), self.entered_fee()))
         size = self.size.value()
         if size is None or size <= 0:
             problems["size"] = "Enter a size (or a notional) above zero"
-        fee = self.fee.value() if self.fee.text().strip() else Decimal(0)
-        if fee is None or fee < 0:
-            problems["fee"] = "The fee must be zero or more"
         if self.is_market() and not {"symbol", "size"} & problems.keys():
             market = self._market_problem(size)  # type: ignore[arg-type]
             if market:
@@ -443,34 +426,17 @@ class OpenPositionDialog(QDialog):
         self.summary.setText(text)
 
     # ------------------------------------------------------------------ submit
-    @asyncSlot()
-    async def submit(self) -> None:
-        if self.problems() or self._submitting:
-            return
-        self._submitting = True
-        self.ok_button.setEnabled(False)
-        show_error(self.error, "")
-        try:
-            if self.is_market():
-                await self._send_market_order()
-                return
-            self.opened = await self.manager.create_position(
-                self.symbol_text(),
-                self.side(),
-                self.size.value(),  # type: ignore[arg-type]
-                self.price.value(),  # type: ignore[arg-type]
-                strategy=self.strategy.currentText().strip() or "manual",
-                tags=self.tags.text(),
-                fee=self.fee.value() or Decimal(0),
-                client_id=self._client_id,
-            )
-        except Exception as exc:
-            show_error(self.error, describe_failure(exc, "open the position"))
-            return
-        finally:
-            self._submitting = False
-            self._changed_after_submit()
-        self.accept()
+    async def _book(self) -> None:
+        self.opened = await self.manager.create_position(
+            self.symbol_text(),
+            self.side(),
+            self.size.value(),  # type: ignore[arg-type]
+            self.price.value(),  # type: ignore[arg-type]
+            strategy=self.strategy.currentText().strip() or "manual",
+            tags=self.tags.text(),
+            fee=self.fee.value() or Decimal(0),
+            client_id=self._client_id,
+        )
 
     async def _send_market_order(self) -> None:
         expected = self.expected().price
@@ -488,6 +454,3 @@ class OpenPositionDialog(QDialog):
         self.fill_report = describe_market_fill(result, expected, self.precision, self.quote)
         self._submitting = False
         self.accept()
-
-    def _changed_after_submit(self) -> None:
-        self.ok_button.setEnabled(not self.problems())
