@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import importlib
 import logging
+import math
 import os
 import sys
 import time
@@ -54,7 +55,7 @@ def positive_number(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value > 0 and value != float("inf")):
+    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
@@ -179,7 +180,8 @@ CRASH_FILE = "crash.log"
 def record_native_crashes(log_dir: Path) -> Any:
     """Have :mod:`faulthandler` append every thread's Python stack to ``<logs>/crash.log``
     if the process dies of a native fault, which the log file itself cannot record. Returns
-    the open file (kept for the life of the process), or None if it cannot be opened."""
+    the open file (faulthandler keeps it for the life of the process), or None if it cannot
+    be opened."""
     import faulthandler
 
     try:
@@ -348,8 +350,9 @@ class MarketSession:
             await self._start(manager, *args, **kwargs)
         finally:
             if self.opening_clock is not None and manager.clock is self.opening_clock:
-                # no DEMO history after all (no feed): back to the wall clock
-                manager.set_clock(lambda: datetime.now(UTC))
+                from desktop_app.portfolio.values import utc_now
+
+                manager.set_clock(utc_now)  # no DEMO history after all (no feed)
 
     async def _start(
         self,
@@ -395,7 +398,6 @@ class MarketSession:
                 await window.history_changed()
             else:
                 manager.set_clock(feed.now)
-            self.opening_clock = None
         self.pipeline = market.PricePipeline(manager, feed)
         try:
             await self.pipeline.start()
@@ -606,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             QMessageBox.critical(None, APP_NAME, str(exc))
         return 2
     log_path = setup_logging(data_dir)
-    crash_file = record_native_crashes(log_path.parent)  # noqa: F841  (open until exit)
+    record_native_crashes(log_path.parent)  # faulthandler keeps the file open
     log.info("%s %s starting; data dir %s", APP_NAME, __version__, data_dir)
     app.setWindowIcon(app_icon())
     try:

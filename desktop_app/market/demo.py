@@ -28,6 +28,7 @@ from desktop_app.portfolio.values import Number, ledger_math, to_decimal
 
 from .errors import MarketDataError
 from .params import SimulationParams
+from .simulated import bar_grid
 
 log = logging.getLogger(__name__)
 
@@ -145,9 +146,8 @@ async def seed_demo_portfolio(manager: Any, prices: Mapping[str, Number] | None 
 
 def history_start(now: datetime, days: float = DEMO_HISTORY_DAYS) -> datetime:
     """Where a DEMO history opens: ``days`` before the last hour boundary not after ``now``."""
-    hour = DEMO_HISTORY_INTERVAL_S
-    end = int(now.timestamp()) // hour * hour
-    return datetime.fromtimestamp(end - int(days * 86_400 // hour) * hour, UTC)
+    end_s, n_bars = bar_grid(now, days, DEMO_HISTORY_INTERVAL_S)
+    return datetime.fromtimestamp(end_s - n_bars * DEMO_HISTORY_INTERVAL_S, UTC)
 
 
 class DemoHistoryClock:
@@ -196,8 +196,9 @@ async def seed_demo_history(
     first = next(
         (k for k, at in enumerate(opens) if booked_until is None or at >= booked_until), None
     )
-    moment = [opens[first].to_pydatetime() if first is not None else booked_until]
-    manager.set_clock(lambda: moment[0])
+    clock = DemoHistoryClock()
+    clock.moment = opens[first].to_pydatetime() if first is not None else booked_until
+    manager.set_clock(clock)
     try:
         if first is None:  # the ledger began after the history: open the book now
             await seed_demo_portfolio(manager, feed.prices())
@@ -207,8 +208,8 @@ async def seed_demo_history(
             manager, {symbol: float(frame["open"].iloc[0]) for symbol, frame in frames.items()}
         )
         closes = {symbol: frame["close"].to_numpy() for symbol, frame in frames.items()}
-        for k, bar_open in enumerate(frames[symbols[0]].index):
-            moment[0] = bar_open.to_pydatetime() + step
+        for k, bar_open in enumerate(opens[first:]):
+            clock.moment = bar_open.to_pydatetime() + step
             await manager.update_prices({symbol: closes[symbol][k] for symbol in symbols})
             if k % 240 == 0:
                 await asyncio.sleep(0)  # the GUI keeps painting

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from desktop_app.portfolio.stress import CRASH_2022, CRASH_REFERENCE
 from desktop_app.portfolio.values import parse_symbol
 
 from .errors import MarketDataError
@@ -99,8 +100,7 @@ def estimate(prices_dir: Path, symbols: Sequence[str] = DEFAULT_BASKET) -> Simul
 
 
 #: The crypto winter the ``crash_2022`` stress scenario replays (BTC's peak to the FTX low).
-CRASH_WINDOW = ("2021-11-10", "2022-11-21")
-CRASH_RESOURCE = ("market", "crash_2022.json")
+CRASH_WINDOW = tuple(day.strftime("%Y-%m-%d") for day in CRASH_2022)
 
 
 def estimate_crash(prices_dir: Path, symbols: Sequence[str] = DEFAULT_BASKET) -> dict[str, Any]:
@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MarketDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    crash_out = args.out.with_name(CRASH_RESOURCE[-1])
+    crash_out = args.out.with_name(CRASH_REFERENCE[-1])
     crash_out.write_text(json.dumps(crash, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {crash_out} ({len(crash['returns'])} symbols)")
     return 0

@@ -45,6 +45,13 @@ SECONDS_PER_YEAR = 365 * 24 * 3600
 MAX_CATCH_UP_S = 5.0
 
 
+def bar_grid(now: datetime, days: float, interval_s: int) -> tuple[int, int]:
+    """The ``interval_s`` grid of ``days`` ending at the last grid time not after ``now``:
+    (that end in epoch seconds, the number of whole bars before it)."""
+    end_s = int(now.timestamp()) // interval_s * interval_s
+    return end_s, int(days * 86_400 // interval_s)
+
+
 class SimulatedFeed(FeedBase):
     """Correlated GBM prices for the simulated basket (or a subset of it).
 
@@ -143,15 +150,13 @@ class SimulatedFeed(FeedBase):
         """
         if not (isinstance(interval_s, int) and interval_s > 0 and days > 0 and substeps > 0):
             raise MarketDataError("history needs a positive number of days, interval and steps")
-        n_bars = int(days * 86_400 // interval_s)
+        end_s, n_bars = bar_grid(self.now(), days, interval_s)
         if n_bars < 1:
             raise MarketDataError(f"{days} days hold no bar of {interval_s} s")
         rng = np.random.default_rng(seed)
-        dt_years = interval_s / substeps / SECONDS_PER_YEAR
-        shocks = rng.standard_normal((n_bars * substeps, len(self._order))) @ self._chol_t
-        increments = (self._mu - self._sigma**2 / 2) * dt_years + self._sigma * math.sqrt(
-            dt_years
-        ) * shocks
+        increments = self._log_increments(
+            rng, n_bars * substeps, interval_s / substeps / SECONDS_PER_YEAR
+        )
         path = np.vstack([np.zeros(len(self._order)), np.cumsum(increments, axis=0)])
         path += np.log(np.asarray(self._last_prices)) - path[-1]  # ends at today's prices
         prices = np.exp(path)
@@ -159,7 +164,6 @@ class SimulatedFeed(FeedBase):
         windows = np.lib.stride_tricks.sliding_window_view(prices, substeps + 1, axis=0)[
             ::substeps
         ]  # (bars, symbols, substeps + 1)
-        end_s = int(self.now().timestamp()) // interval_s * interval_s
         opens_s = end_s - interval_s * np.arange(n_bars, 0, -1, dtype=np.int64)
         index = pd.DatetimeIndex(pd.to_datetime(opens_s, unit="s", utc=True), name="timestamp")
         frames: dict[str, pd.DataFrame] = {}
@@ -178,13 +182,15 @@ class SimulatedFeed(FeedBase):
         return frames
 
     # --------------------------------------------------------------- stepping
+    def _log_increments(self, rng: np.random.Generator, steps: int, dt_years: float) -> np.ndarray:
+        """``steps`` exact GBM log-price moves of every symbol over ``dt_years`` each."""
+        shocks = rng.standard_normal((steps, len(self._order))) @ self._chol_t
+        drift = (self._mu - self._sigma**2 / 2) * dt_years
+        return drift + self._sigma * math.sqrt(dt_years) * shocks
+
     def _paths(self, steps: int, dt_s: float) -> np.ndarray:
         """``steps`` successive GBM log-price vectors, each ``dt_s`` clock seconds apart."""
-        dt_years = dt_s * self.speed / SECONDS_PER_YEAR
-        shocks = self._rng.standard_normal((steps, len(self._order))) @ self._chol_t
-        increments = (self._mu - self._sigma**2 / 2) * dt_years + self._sigma * math.sqrt(
-            dt_years
-        ) * shocks
+        increments = self._log_increments(self._rng, steps, dt_s * self.speed / SECONDS_PER_YEAR)
         paths = self._log_prices + np.cumsum(increments, axis=0)
         self._log_prices = paths[-1].copy()
         return paths

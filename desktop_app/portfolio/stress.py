@@ -164,11 +164,7 @@ async def run_stress_test(
     if scenario.kind == "shocks":
         shocks = {s: _fixed_shock(scenario, s) for s in symbols}
     elif scenario.kind == "btc_beta":
-        betas = await _betas(risk, symbols, benchmark, notes)
-        shocks = {
-            s: 0.0 if _base(s) in STABLECOINS else max(-1.0, betas[s] * scenario.btc_shock)
-            for s in symbols
-        }
+        shocks = await _beta_shocks(risk, symbols, benchmark, scenario.btc_shock, notes)
     elif scenario.kind == "replay":
         shocks, worst = await _replay(risk, scenario, held, benchmark, notes)
     else:
@@ -194,6 +190,15 @@ async def run_stress_test(
         tuple(breaches),
         tuple(dict.fromkeys(notes)),
     )
+
+
+async def _beta_shocks(
+    risk: RiskManager, symbols: list[str], benchmark: str, btc_shock: float, notes: list[str]
+) -> dict[str, float | None]:
+    """Each symbol moved by its beta to ``benchmark`` times ``btc_shock`` (at most -100 %);
+    stablecoins stay."""
+    betas = await _betas(risk, symbols, benchmark, notes)
+    return {s: 0.0 if _base(s) in STABLECOINS else max(-1.0, betas[s] * btc_shock) for s in symbols}
 
 
 async def _betas(
@@ -290,13 +295,14 @@ async def _reference_shocks(
         s: reference[_base(s)] for s in symbols if _base(s) in reference
     }
     others = [s for s in symbols if s not in shocks]
-    betas = await _betas(risk, others, benchmark, notes) if others else {}
-    for symbol in others:
-        if _base(symbol) in STABLECOINS:
-            shocks[symbol] = 0.0
-            continue
-        notes.append(f"{symbol}: not in the shipped returns; follows BTC by beta")
-        shocks[symbol] = max(-1.0, betas[symbol] * reference[_base(benchmark)])
+    if others:
+        btc = reference[_base(benchmark)]
+        shocks.update(await _beta_shocks(risk, others, benchmark, btc, notes))
+    notes.extend(
+        f"{symbol}: not in the shipped returns; follows BTC by beta"
+        for symbol in others
+        if _base(symbol) not in STABLECOINS
+    )
     return shocks
 
 

@@ -291,6 +291,16 @@ def bar_symbols(db: SqliteDatabase) -> list[str]:
     return [row[0] for row in rows]
 
 
+def _latest_bar(db: SqliteDatabase, symbol: str, interval_s: int) -> tuple[int, float] | None:
+    """(open time in ms, close) of ``symbol``'s latest bar of ``interval_s``, or None."""
+    row = db.execute_sql(
+        'SELECT "ts_ms", "close" FROM "price_bar" WHERE "symbol" = ? AND "interval_s" = ? '
+        'ORDER BY "ts_ms" DESC LIMIT 1',
+        (symbol, interval_s),
+    ).fetchone()
+    return None if row is None else (int(row[0]), float(row[1]))
+
+
 def last_closes(db: SqliteDatabase, symbols: list[str]) -> dict[str, tuple[float, datetime]]:
     """Each symbol's latest stored close and when it closed (its bar's end), over every
     stored interval; the finer bar wins when two end together. Symbols without bars are
@@ -299,15 +309,11 @@ def last_closes(db: SqliteDatabase, symbols: list[str]) -> dict[str, tuple[float
     for symbol in symbols:
         best: tuple[int, float] | None = None
         for interval in stored_intervals(db, symbol):
-            row = db.execute_sql(
-                'SELECT "ts_ms", "close" FROM "price_bar" WHERE "symbol" = ? AND "interval_s" = ? '
-                'ORDER BY "ts_ms" DESC LIMIT 1',
-                (symbol, interval),
-            ).fetchone()
-            if row is not None:
-                end_ms = int(row[0]) + interval * 1000
+            latest = _latest_bar(db, symbol, interval)
+            if latest is not None:
+                end_ms = latest[0] + interval * 1000
                 if best is None or end_ms > best[0]:
-                    best = (end_ms, float(row[1]))
+                    best = (end_ms, latest[1])
         if best is not None:
             result[symbol] = (best[1], from_ms(best[0]))
     return result
@@ -318,12 +324,5 @@ def last_bar_time(
 ) -> datetime | None:
     """The latest open time of ``symbol``'s bars of ``interval_s`` (None: of any interval)."""
     intervals = stored_intervals(db, symbol) if interval_s is None else [interval_s]
-    latest = None
-    for interval in intervals:
-        row = db.execute_sql(
-            'SELECT MAX("ts_ms") FROM "price_bar" WHERE "symbol" = ? AND "interval_s" = ?',
-            (symbol, interval),
-        ).fetchone()
-        if row is not None and row[0] is not None:
-            latest = int(row[0]) if latest is None else max(latest, int(row[0]))
-    return None if latest is None else from_ms(latest)
+    opens = [bar[0] for i in intervals if (bar := _latest_bar(db, symbol, i)) is not None]
+    return from_ms(max(opens)) if opens else None
