@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         self.totals_timer.timeout.connect(self._flush_totals)
         self.poll_feed()
         self.event_log.add(
-            f"{APP_NAME} {__version__} ready · {len(self.positions.model.rows())} open "
+            f"{APP_NAME} {__version__} ready · {self.positions.model.row_count()} open "
             f"position(s) · data in {self.data_dir}",
             Level.INFO,
             Category.SYSTEM,
@@ -229,8 +229,7 @@ class MainWindow(QMainWindow):
         self.positions.model.load(tracker.get_all_open_positions(), tracker.equity())
         self.history.closed_model.load(tracker.get_closed_positions())
         self.history.fills_model.load(tracker.recent_fills())
-        self.refresh_summary()
-        self._status_changed(self.manager.status, log_it=False)
+        self._status_changed(self.manager.status, log_it=False)  # refreshes the summary too
         self._selection_changed()
 
     async def load_history(self) -> None:
@@ -465,8 +464,7 @@ class MainWindow(QMainWindow):
         self.summary.refresh_style()
         if self.views is not None:
             self.views.refresh_style()
-        self.refresh_summary()
-        self._status_changed(self.manager.status, log_it=False)
+        self._status_changed(self.manager.status, log_it=False)  # refreshes the summary too
         self._feed_state = "restyle"
         self.poll_feed()
 

@@ -61,14 +61,6 @@ class PositionsPanel(QWidget):
         layout.addWidget(self.table, 1)
         self.table.doubleClicked.connect(self._double_clicked)
         self.table.customContextMenuRequested.connect(self._context_menu)
-        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
-            signal.connect(self.update_totals)
-        self.update_totals()
-
-    def update_totals(self, *_args: object) -> None:
-        """Totals summed over the grid's rows (rows added, removed or reloaded)."""
-        totals = self.model.totals()
-        self._show_totals(self.model.row_count(), totals["market_value"], totals["unrealized_pnl"])
 
     def show_ledger_totals(self, summary: Mapping[str, Any]) -> None:
         """The same totals from the ledger's summary, which the window computes anyway as

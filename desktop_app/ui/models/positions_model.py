@@ -215,18 +215,3 @@ class PositionsModel(ColumnTableModel[Position]):
         live = [n for n, column in enumerate(self.columns) if column.live]
         self.dataChanged.emit(self.index(first, min(live)), self.index(last, max(live)))
         return last - first + 1
-
-    def totals(self) -> dict[str, Decimal]:
-        """Sums over the rows at the last prices (without re-marking every row)."""
-        market_value = unrealized = realized = Decimal(0)
-        with ledger_math():
-            for p in self._rows:
-                notional = p.size * self._marks.get(p.symbol, p.current_price)
-                market_value += p.sign * notional
-                unrealized += p.sign * (notional - p.cost_basis)
-                realized += p.realized_pnl
-        return {
-            "market_value": market_value,
-            "unrealized_pnl": unrealized,
-            "realized_pnl": realized,
-        }

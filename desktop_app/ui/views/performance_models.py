@@ -9,7 +9,6 @@ on screen; money is in the quote currency.
 from __future__ import annotations
 
 import calendar
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -34,11 +33,7 @@ def pct(fraction: float | None, *, sign: bool = True) -> str:
 
 
 def ratio(value: float | None, digits: int = 2) -> str:
-    return DASH if value is None or not math.isfinite(value) else format_number(value, digits)
-
-
-def money(value: float | None, *, sign: bool = False) -> str:
-    return format_money(value, sign=sign)
+    return format_number(value, digits)  # a dash for None and for inf/nan
 
 
 # --------------------------------------------------------------------------- metrics
@@ -116,7 +111,7 @@ def metric_rows(metrics: Any) -> list[MetricRow]:
     rows.append(
         MetricRow("drawdown_dates", "Max drawdown peak → trough → recovery", dates, group="Risk")
     )
-    duration = None if d.max_drawdown_duration_days is None else d.max_drawdown_duration_days
+    duration = d.max_drawdown_duration_days
     rows.append(
         MetricRow(
             "max_drawdown_duration",
@@ -137,7 +132,7 @@ def metric_rows(metrics: Any) -> list[MetricRow]:
         MetricRow(
             "profit",
             "Profit (flows aside)",
-            money(equity.profit, sign=True),
+            format_money(equity.profit, sign=True),
             "",
             equity.profit,
             True,
@@ -145,7 +140,9 @@ def metric_rows(metrics: Any) -> list[MetricRow]:
         )
     )
     rows.append(
-        MetricRow("net_flows", "Net deposits in the window", money(equity.net_flows), group="Money")
+        MetricRow(
+            "net_flows", "Net deposits in the window", format_money(equity.net_flows), group="Money"
+        )
     )
     if rel is not None:
         for key, label, fmt in (
@@ -166,16 +163,24 @@ def metric_rows(metrics: Any) -> list[MetricRow]:
         MetricRow(
             "expectancy",
             "Expectancy (a trade)",
-            money(t.expectancy, sign=True),
+            format_money(t.expectancy, sign=True),
             "",
             t.expectancy,
             True,
             "Trades",
         ),
-        MetricRow("average_win", "Average win", money(t.average_win, sign=True), group="Trades"),
-        MetricRow("average_loss", "Average loss", money(t.average_loss, sign=True), group="Trades"),
-        MetricRow("largest_win", "Largest win", money(t.largest_win, sign=True), group="Trades"),
-        MetricRow("largest_loss", "Largest loss", money(t.largest_loss, sign=True), group="Trades"),
+        MetricRow(
+            "average_win", "Average win", format_money(t.average_win, sign=True), group="Trades"
+        ),
+        MetricRow(
+            "average_loss", "Average loss", format_money(t.average_loss, sign=True), group="Trades"
+        ),
+        MetricRow(
+            "largest_win", "Largest win", format_money(t.largest_win, sign=True), group="Trades"
+        ),
+        MetricRow(
+            "largest_loss", "Largest loss", format_money(t.largest_loss, sign=True), group="Trades"
+        ),
         MetricRow(
             "average_holding",
             "Average holding time",
@@ -304,7 +309,7 @@ class AttributionModel(ColumnTableModel[Any]):
                 "pnl",
                 "P&L",
                 lambda r: r.pnl,
-                lambda r: money(r.pnl, sign=True),
+                lambda r: format_money(r.pnl, sign=True),
                 Kind.PNL,
                 "Realized plus change in unrealized over the window",
                 width=110,
@@ -313,7 +318,7 @@ class AttributionModel(ColumnTableModel[Any]):
                 "realized",
                 "Realized",
                 lambda r: r.realized_pnl,
-                lambda r: money(r.realized_pnl, sign=True),
+                lambda r: format_money(r.realized_pnl, sign=True),
                 Kind.PNL,
                 width=100,
             ),
@@ -321,7 +326,7 @@ class AttributionModel(ColumnTableModel[Any]):
                 "unrealized",
                 "Unrealized Δ",
                 lambda r: r.unrealized_change,
-                lambda r: money(r.unrealized_change, sign=True),
+                lambda r: format_money(r.unrealized_change, sign=True),
                 Kind.PNL,
                 width=100,
             ),
@@ -393,10 +398,12 @@ class RealizedGainsModel(ColumnTableModel[Any]):
                 "date_acquired", "Acquired", lambda r: r.date_acquired, kind=Kind.TIME, width=140
             ),
             Column.of("date_sold", "Sold", kind=Kind.TIME, width=140),
-            Column.of("proceeds", "Proceeds", money, Kind.NUMBER, width=110),
-            Column.of("cost_basis", "Cost basis", money, Kind.NUMBER, width=110),
-            Column("fee", "Fees", lambda r: r.fee, lambda r: money(r.fee), Kind.NUMBER, width=80),
-            Column.of("gain", "Gain", lambda v: money(v, sign=True), Kind.PNL, width=100),
+            Column.of("proceeds", "Proceeds", format_money, Kind.NUMBER, width=110),
+            Column.of("cost_basis", "Cost basis", format_money, Kind.NUMBER, width=110),
+            Column(
+                "fee", "Fees", lambda r: r.fee, lambda r: format_money(r.fee), Kind.NUMBER, width=80
+            ),
+            Column.of("gain", "Gain", lambda v: format_money(v, sign=True), Kind.PNL, width=100),
             Column.of("term", "Term", width=70),
             Column("side", "Lot", lambda r: "short" if r.is_short else "long", width=60),
         )
@@ -420,13 +427,21 @@ class GainsByMethodModel(ColumnTableModel[Any]):
                 Kind.NUMBER,
                 width=80,
             ),
-            Column.of("proceeds", "Proceeds", money, Kind.NUMBER, width=110),
-            Column.of("cost_basis", "Cost basis", money, Kind.NUMBER, width=110),
-            Column.of("gain", "Gain", lambda v: money(v, sign=True), Kind.PNL, width=110),
+            Column.of("proceeds", "Proceeds", format_money, Kind.NUMBER, width=110),
+            Column.of("cost_basis", "Cost basis", format_money, Kind.NUMBER, width=110),
+            Column.of("gain", "Gain", lambda v: format_money(v, sign=True), Kind.PNL, width=110),
             Column.of(
-                "short_term_gain", "Short term", lambda v: money(v, sign=True), Kind.PNL, width=100
+                "short_term_gain",
+                "Short term",
+                lambda v: format_money(v, sign=True),
+                Kind.PNL,
+                width=100,
             ),
             Column.of(
-                "long_term_gain", "Long term", lambda v: money(v, sign=True), Kind.PNL, width=100
+                "long_term_gain",
+                "Long term",
+                lambda v: format_money(v, sign=True),
+                Kind.PNL,
+                width=100,
             ),
         )
