@@ -127,6 +127,9 @@ class SummaryStrip(QFrame):
         self.realized = Tile("Realized P&L", "realizedTile", self)
         self.day = Tile("Day P&L", "dayPnlTile", self)
         self.exposure = Tile("Exposure", "exposureTile", self)
+        self.exposure.setToolTip(
+            "Gross exposure Σ|market value| (long + short); net = long − short"
+        )
         self.tiles = (
             self.equity,
             self.cash,
@@ -152,6 +155,8 @@ class SummaryStrip(QFrame):
         layout.addSpacing(8)
         layout.addWidget(self.status_badge, 0, Qt.AlignmentFlag.AlignVCenter)
         self.quote = "USDT"
+        #: What the badges show now: restyling them repolishes, so only on a change.
+        self._badges: tuple[Any, ...] | None = None
 
     def update_summary(
         self,
@@ -200,12 +205,13 @@ class SummaryStrip(QFrame):
             format_money(gross),
             f"{format_pct(gross_pct, sign=False)} gross · net {format_money(net)}",
         )
-        self.exposure.setToolTip(
-            "Gross exposure Σ|market value| (long + short); net = long − short"
-        )
         self.set_status(status, status_reason, demo)
 
     def set_status(self, status: str, reason: str, demo: bool) -> None:
+        shown = (status, reason, demo, current_theme().name)
+        if shown == self._badges:
+            return
+        self._badges = shown
         text = status.upper()
         color = status_color(status)
         self.status_badge.setText(text)
@@ -215,5 +221,6 @@ class SummaryStrip(QFrame):
         self.demo_badge.setStyleSheet(f"background: {current_theme().warning};")
 
     def refresh_style(self) -> None:
+        self._badges = None
         for tile in self.tiles:
             tile.refresh_fonts()
