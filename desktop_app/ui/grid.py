@@ -242,3 +242,15 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) 
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+def report_grid(
+    name: str, model: ColumnTableModel, parent: QWidget, empty: str, *, source_order: bool = False
+) -> Grid:
+    """A grid over ``model`` for a report view: its own filter proxy, the text shown while it
+    is empty, and (``source_order``) the model's row order kept until a header is clicked."""
+    grid = Grid(name, model, FilterProxy(parent), parent)
+    grid.empty_text = empty
+    if source_order:
+        grid.keep_source_order()
+    return grid

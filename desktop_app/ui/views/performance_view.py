@@ -48,8 +48,7 @@ from desktop_app.portfolio.analytics_period import MetricPeriod
 from desktop_app.portfolio.lots import LotMethod
 from desktop_app.ui.dialogs.common import describe_failure
 from desktop_app.ui.format import format_clock, format_money, sampling_name
-from desktop_app.ui.grid import Grid
-from desktop_app.ui.models.columns import FilterProxy
+from desktop_app.ui.grid import report_grid
 
 from .common import alive
 from .performance_models import (
@@ -73,12 +72,6 @@ BENCHMARKS = (
     ("No benchmark", None),
 )
 EXPORTS = (("CSV", "csv"), ("JSON", "json"), ("HTML report", "html"))
-
-
-def _grid(name: str, model: Any, parent: QWidget, empty: str) -> Grid:
-    grid = Grid(name, model, FilterProxy(parent), parent)
-    grid.empty_text = empty
-    return grid
 
 
 class PerformanceView(QWidget):
@@ -163,8 +156,9 @@ class PerformanceView(QWidget):
         exports.addWidget(self.export_label, 1)
 
         self.metrics_model = MetricsModel(self)
-        self.metrics_table = _grid("metricsTable", self.metrics_model, self, "Building the report…")
-        self.metrics_table.keep_source_order()
+        self.metrics_table = report_grid(
+            "metricsTable", self.metrics_model, self, "Building the report…", source_order=True
+        )
         self.monthly_model = MonthlyReturnsModel(self)
         self.monthly_table = QTableView(self)
         self.monthly_table.setObjectName("monthlyReturnsTable")
@@ -185,10 +179,12 @@ class PerformanceView(QWidget):
         attribution_tabs.setObjectName("attributionTabs")
         attribution_tabs.setDocumentMode(True)
         for key, model in self.attribution_models.items():
-            grid = _grid(f"attribution{key.title()}Table", model, self, "Nothing traded")
+            grid = report_grid(f"attribution{key.title()}Table", model, self, "Nothing traded")
             attribution_tabs.addTab(grid, f"By {key}")
         attribution_tabs.addTab(
-            _grid("allocationEffectsTable", self.effects_model, self, "No target allocations"),
+            report_grid(
+                "allocationEffectsTable", self.effects_model, self, "No target allocations"
+            ),
             "Allocation vs selection",
         )
         attribution = QWidget(self)
@@ -212,11 +208,12 @@ class PerformanceView(QWidget):
         gains_top.addWidget(self.gains_label, 1)
         gains_top.addWidget(self.gains_export)
         gains_layout.addLayout(gains_top)
-        methods = _grid("gainsByMethodTable", self.methods_model, self, "No disposals")
+        methods = report_grid("gainsByMethodTable", self.methods_model, self, "No disposals")
         methods.setMaximumHeight(140)
         gains_layout.addWidget(methods)
         gains_layout.addWidget(
-            _grid("realizedGainsTable", self.gains_model, self, "Nothing sold in the window"), 1
+            report_grid("realizedGainsTable", self.gains_model, self, "Nothing sold in the window"),
+            1,
         )
 
         self.tabs = QTabWidget(self)

@@ -40,8 +40,7 @@ from desktop_app.ui.charts.setup import plot_widget, style_plot
 from desktop_app.ui.dialogs.common import confirm, describe_failure, error_label, show_error
 from desktop_app.ui.dialogs.dataclass_form import DataclassForm
 from desktop_app.ui.format import SymbolPrecision, format_money
-from desktop_app.ui.grid import Grid
-from desktop_app.ui.models.columns import FilterProxy
+from desktop_app.ui.grid import report_grid
 from desktop_app.ui.theme import current_theme
 
 from .common import alive
@@ -113,9 +112,13 @@ class RebalanceView(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
 
         self.orders_model = OrdersModel(self.precision, self)
-        self.orders = Grid("planOrdersTable", self.orders_model, FilterProxy(self), self)
-        self.orders.empty_text = "Preview a plan to see its orders"
-        self.orders.keep_source_order()
+        self.orders = report_grid(
+            "planOrdersTable",
+            self.orders_model,
+            self,
+            "Preview a plan to see its orders",
+            source_order=True,
+        )
         self.weights_plot = plot_widget(self, name="planWeightsPlot")
         self.weights_plot.getPlotItem().setLabel("bottom", "% of equity")
         self.weights_plot.getPlotItem().setMouseEnabled(x=False, y=False)
@@ -130,8 +133,9 @@ class RebalanceView(QWidget):
         self.weights_legend.setProperty("role", "muted")
         self.weights_legend.setTextFormat(Qt.TextFormat.RichText)
         self.history_model = RebalanceHistoryModel(self)
-        self.history = Grid("rebalanceHistoryTable", self.history_model, FilterProxy(self), self)
-        self.history.empty_text = "No rebalance yet"
+        self.history = report_grid(
+            "rebalanceHistoryTable", self.history_model, self, "No rebalance yet"
+        )
         self.history.set_default_sort(0, Qt.SortOrder.DescendingOrder)
 
         controls = QHBoxLayout()

@@ -35,8 +35,8 @@ from desktop_app.portfolio.stress import BUILT_IN
 from desktop_app.portfolio.values import utc_now
 from desktop_app.ui.dialogs.common import describe_failure
 from desktop_app.ui.format import DASH, format_clock, format_money, format_pct
-from desktop_app.ui.grid import Grid
-from desktop_app.ui.models.columns import Column, ColumnTableModel, FilterProxy, Kind
+from desktop_app.ui.grid import report_grid
+from desktop_app.ui.models.columns import Column, ColumnTableModel, Kind
 from desktop_app.ui.theme import current_theme
 
 from .common import alive
@@ -204,13 +204,13 @@ class StressView(QWidget):
         self.custom_button = QPushButton("Run mine", self)
         self.custom_button.setObjectName("stressCustomButton")
         self.model = StressModel(self)
-        self.table = Grid("stressTable", self.model, FilterProxy(self), self)
-        self.table.empty_text = "Press Run scenarios"
-        self.table.keep_source_order()
+        self.table = report_grid(
+            "stressTable", self.model, self, "Press Run scenarios", source_order=True
+        )
         self.detail_model = SymbolStressModel(self)
-        self.detail = Grid("stressDetailTable", self.detail_model, FilterProxy(self), self)
-        self.detail.empty_text = "Select a scenario"
-        self.detail.keep_source_order()
+        self.detail = report_grid(
+            "stressDetailTable", self.detail_model, self, "Select a scenario", source_order=True
+        )
         self.notes = QLabel(self)
         self.notes.setObjectName("stressNotes")
         self.notes.setWordWrap(True)
